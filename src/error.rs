@@ -1,0 +1,257 @@
+//! [`Error`], the one error type of every operation, and [`TransportError`], what a
+//! [`Transport`](crate::Transport) reports when an exchange fails.
+
+use std::fmt;
+
+use crate::response::Response;
+
+/// Everything that can go wrong in a call, from a bad argument to a server's refusal.
+///
+/// Each variant says which step failed: the request was rejected before sending
+/// ([`InvalidRequest`](Error::InvalidRequest)), the client could not be built
+/// ([`Config`](Error::Config)), the exchange itself failed ([`Transport`](Error::Transport)),
+/// the server answered with an HTTP error ([`HttpStatus`](Error::HttpStatus)) or a Milvus error
+/// code ([`Api`](Error::Api)), or the reply could not be understood ([`Decode`](Error::Decode)).
+///
+/// How a reply is classified:
+///
+/// | reply | error |
+/// |---|---|
+/// | status outside 200–299, body a JSON object with an integer `code` | [`Api`](Error::Api), keeping both the status and the code |
+/// | any other status outside 200–299 (plain text, HTML, empty) | [`HttpStatus`](Error::HttpStatus) |
+/// | 2xx, `code` neither `0` nor the legacy `200`-with-`data` | [`Api`](Error::Api) |
+/// | 2xx that is not a `{"code": …}` envelope, or whose `data` does not fit | [`Decode`](Error::Decode) |
+///
+/// No `Display` or `Debug` output of an error contains the API key, an object-store secret key,
+/// access key or token: the client scrubs them from any server text it quotes.
+///
+/// ```
+/// use milvus_bulk_import::Error;
+///
+/// fn explain(err: &Error) -> String {
+///     match (err.status(), err.api_code()) {
+///         (Some(401), _) | (_, Some(1800)) => "check MILVUS_TOKEN".to_string(),
+///         _ if err.is_timeout() => "the server is slow; try again".to_string(),
+///         _ => err.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be sent, or its reply could not be received: connection refused,
+    /// timeout, TLS failure, connection dropped mid-body, reply over the size limit.
+    #[error("request to {url} failed: {source}")]
+    Transport {
+        /// The endpoint that was called.
+        url: String,
+        /// What the transport reported.
+        #[source]
+        source: TransportError,
+    },
+
+    /// The server answered with an HTTP status outside 200–299 and a body that is not a Milvus
+    /// error envelope (for example the plain-text `404 page not found` of a server too old for
+    /// the v2 REST API).
+    #[error("HTTP {status} from {url}: {body}")]
+    HttpStatus {
+        /// The HTTP status code.
+        status: u16,
+        /// The endpoint that was called.
+        url: String,
+        /// The start of the reply body (lossy UTF-8, at most 512 bytes, secrets scrubbed).
+        body: String,
+        /// The whole reply, for its headers and body.
+        response: Box<Response>,
+    },
+
+    /// The server answered with a Milvus / Zilliz error code, such as `1100` (invalid
+    /// parameter), `2100` (import failed / job not found) or, with HTTP 401, `1800`.
+    #[error("API error {code} (HTTP {status}) from {url}: {message}")]
+    Api {
+        /// The envelope's `code`.
+        code: i64,
+        /// The envelope's `message` (empty when the server sent none; secrets scrubbed).
+        message: String,
+        /// The HTTP status the envelope came with (200 for most Milvus errors).
+        status: u16,
+        /// The endpoint that was called.
+        url: String,
+        /// The whole reply, for its headers and body.
+        response: Box<Response>,
+    },
+
+    /// The reply could not be understood: not JSON, not an envelope, or a `data` object
+    /// whose fields have the wrong types.
+    #[error("could not decode the reply from {url} (HTTP {status}): {reason}; body starts: {snippet:?}")]
+    Decode {
+        /// What did not fit.
+        reason: String,
+        /// The HTTP status of the reply.
+        status: u16,
+        /// The endpoint that was called.
+        url: String,
+        /// The start of the reply body (lossy UTF-8, at most 512 bytes, secrets scrubbed).
+        snippet: String,
+        /// The whole reply, when the error came from an operation.
+        response: Option<Box<Response>>,
+    },
+
+    /// The request was rejected before anything was sent (empty job id, empty collection name,
+    /// page size or page 0, a database name that cannot be an HTTP header value, …).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The client could not be built (bad URL, no transport, conflicting settings, an API key
+    /// that cannot be an HTTP header value, …).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status of the reply behind this error, if there was a reply.
+    ///
+    /// ```
+    /// # use milvus_bulk_import::Error;
+    /// assert_eq!(Error::InvalidRequest("x".into()).status(), None);
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::HttpStatus { status, .. }
+            | Error::Api { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Milvus / Zilliz error `code` of the reply, for [`Error::Api`].
+    pub fn api_code(&self) -> Option<i64> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// True when a timeout ended the call: a transport timeout (connect or read), or the
+    /// server's own request timeout (HTTP 408, Milvus code `10001`).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => source.is_timeout(),
+            Error::Api { code, status, .. } => *code == 10001 || *status == 408,
+            Error::HttpStatus { status, .. } => *status == 408,
+            _ => false,
+        }
+    }
+
+    /// The server's reply behind this error, if the error came from one: use it for headers
+    /// such as `X-Milvus-Trace-Id` or `Retry-After`, or for the whole body.
+    pub fn response(&self) -> Option<&Response> {
+        match self {
+            Error::HttpStatus { response, .. } | Error::Api { response, .. } => Some(response),
+            Error::Decode { response, .. } => response.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Why a [`Transport`](crate::Transport) could not complete an exchange.
+///
+/// Third-party transports build one with [`TransportError::new`] and pick the
+/// [`TransportErrorKind`] that fits, so that callers see the same
+/// [`Error::is_timeout`] answer whichever transport is plugged in.
+///
+/// ```
+/// use milvus_bulk_import::{TransportError, TransportErrorKind};
+///
+/// let err = TransportError::new(TransportErrorKind::Timeout, "no reply within 5 s");
+/// assert!(err.is_timeout());
+/// assert_eq!(err.to_string(), "timed out: no reply within 5 s");
+/// ```
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+/// The class of a [`TransportError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, unreachable, name not resolved). The request
+    /// cannot have reached the server.
+    Connect,
+    /// A connect or read timeout expired.
+    Timeout,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The connection broke after the request was (maybe) sent: reset, closed early, body cut
+    /// short.
+    Interrupted,
+    /// The reply was larger than the transport's limit.
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+impl TransportErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Tls => "TLS failure",
+            TransportErrorKind::Interrupted => "connection interrupted",
+            TransportErrorKind::BodyTooLarge => "reply too large",
+            TransportErrorKind::Other => "transport error",
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl TransportError {
+    /// A transport error of `kind`, caused by `source` (any error, or a message).
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        TransportError {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// The class of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// True for [`TransportErrorKind::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.source)
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}

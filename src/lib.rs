@@ -1,0 +1,181 @@
+//! A blocking Rust client for the **Milvus / Zilliz Cloud bulk-import REST API**: create an
+//! import job, watch its progress, list jobs, and commit or abort two-phase imports.
+//!
+//! It is what `pymilvus.bulk_writer.{bulk_import, get_import_progress, list_import_jobs,
+//! commit_import, abort_import}` are for Python — the same requests on the wire, key for key —
+//! with typed replies and typed errors on top, and no async runtime.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use milvus_bulk_import::{BulkImportApi, BulkImportRequest, JobRequest, ListImportJobsRequest};
+//!
+//! // Zilliz Cloud, the same call as the Python docs' list_import_jobs example.
+//! let api = BulkImportApi::new("https://api.cloud.zilliz.com", "YOUR_API_KEY")?;
+//! let resp = api.list_import_jobs(&ListImportJobsRequest::new().cluster_id("inxx-xxxxxxxxxxxxxxx"))?;
+//! println!("{}", resp.response().text()); // the raw JSON, like resp.json() in Python
+//! for job in &resp.data().records {       // typed
+//!     println!("{} {} {} {:?}", job.job_id, job.collection_name, job.state, job.progress);
+//! }
+//!
+//! // Self-hosted Milvus: the key is "user:password" (or "" when auth is off).
+//! let api = BulkImportApi::builder("http://127.0.0.1:19530")
+//!     .api_key("root:Milvus")
+//!     .timeout(std::time::Duration::from_secs(20))
+//!     .build()?;
+//! let created = api.bulk_import(
+//!     &BulkImportRequest::new("my_collection").db_name("db1").files(vec![vec!["1.parquet".to_string()]]),
+//! )?;
+//! let progress = api.get_import_progress(&JobRequest::new(&created.data().job_id).db_name("db1"))?;
+//! println!("{} {:?}%", progress.data().state, progress.data().progress);
+//! # Ok::<(), milvus_bulk_import::Error>(())
+//! ```
+//!
+//! Every operation returns [`ApiResponse<T>`]: [`response()`](ApiResponse::response) is the raw
+//! reply (status, headers, body, URL, elapsed time — like `requests.Response`), and
+//! [`data()`](ApiResponse::data) the typed value.
+//!
+//! | operation | endpoint (`POST`) | typed reply |
+//! |---|---|---|
+//! | [`bulk_import`](BulkImportApi::bulk_import) | `/v2/vectordb/jobs/import/create` | [`ImportJobCreated`] |
+//! | [`get_import_progress`](BulkImportApi::get_import_progress) | `/v2/vectordb/jobs/import/describe` | [`ImportProgress`] |
+//! | [`list_import_jobs`](BulkImportApi::list_import_jobs) | `/v2/vectordb/jobs/import/list` | [`ImportJobList`] |
+//! | [`commit_import`](BulkImportApi::commit_import) | `/v2/vectordb/jobs/import/commit` | `()` |
+//! | [`abort_import`](BulkImportApi::abort_import) | `/v2/vectordb/jobs/import/abort` | `()` |
+//!
+//! # Milvus or Zilliz Cloud
+//!
+//! | | open-source Milvus (2.4+) | Zilliz Cloud |
+//! |---|---|---|
+//! | URL | `http://host:19530` | `https://api.cloud.zilliz.com` (China: `.com.cn`) |
+//! | key | `user:password`, or `""` without auth | an API key |
+//! | target | `db_name` (also sent as the `DB-Name` header) | `cluster_id`, or `project_id` + `region_id` |
+//! | data | `files`: paths in Milvus's bucket | `object_urls` + `access_key`/`secret_key`/`token`, or `volume_name` + `data_paths` |
+//! | list | every job at once; `page_size`/`current_page` ignored | pages of `page_size` (1–100) |
+//! | job ids | decimal int64 as a string | `job-…` |
+//!
+//! Replies in all three dialects parse: Milvus v2 (`code: 0`, `data.records`), Zilliz Cloud v2
+//! (adds `count`, `currentPage`, `pageSize`) and the legacy Zilliz v1 form the Python docs still
+//! print (`code: 200`, `data.tasks`, `ImportCompleted`). Unknown fields land in the records'
+//! `extra` maps, unknown states in [`ImportJobState::Unknown`].
+//!
+//! # Errors
+//!
+//! One [`Error`] type, classified by the step that failed: an argument rejected before sending
+//! ([`Error::InvalidRequest`]), a failed exchange ([`Error::Transport`]), an HTTP error
+//! ([`Error::HttpStatus`]), a Milvus error code ([`Error::Api`], even on HTTP 200, which is how
+//! Milvus reports most errors), an unreadable reply ([`Error::Decode`]). [`Error::status`],
+//! [`Error::api_code`] and [`Error::is_timeout`] answer the usual questions. No error text and
+//! no `Debug` output contains the API key or an object-store secret.
+//!
+//! # Timeouts
+//!
+//! | setting | default | where |
+//! |---|---|---|
+//! | connect (resolve, TCP, TLS handshake) | 20 s | [`BulkImportApiBuilder::timeout`], [`UreqTransportBuilder::connect_timeout`] |
+//! | read / write (longest wait for any one read or write) | 20 s | [`BulkImportApiBuilder::timeout`], [`UreqTransportBuilder::timeout`] |
+//! | reply size | 16 MiB | [`UreqTransportBuilder::max_response_bytes`] |
+//!
+//! A timeout ends the call with an error whose [`is_timeout()`](Error::is_timeout) is true.
+//! Redirects are never followed.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `ureq` | yes | [`UreqTransport`] (ureq 3, rustls with webpki roots) and [`BulkImportApi::new`] |
+//! | `mock` | no | [`MockTransport`], a [mockall](https://docs.rs/mockall) mock of [`Transport`] |
+//!
+//! Without `ureq` the crate has no HTTP client of its own: pass any [`Transport`] to
+//! [`BulkImportApiBuilder::transport`].
+//!
+//! # Bring your own transport
+//!
+//! [`Transport`] is one method from `http::Request<Vec<u8>>` to `http::Response<Vec<u8>>`
+//! (the crate re-exports [`http`]). It returns `Ok` for every HTTP status; the client decides
+//! what is an error. A closure becomes a transport through [`FnTransport`]; `Arc<T>` and
+//! `Box<T>` of a transport are transports.
+//!
+//! # Testing code that uses this crate
+//!
+//! With feature `mock`, [`MockTransport`] checks the requests your code makes and returns canned
+//! replies, without a server:
+//!
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # {
+//! use milvus_bulk_import::{http, BulkImportApi, JobRequest, MockTransport};
+//!
+//! let mut transport = MockTransport::new();
+//! transport
+//!     .expect_send()
+//!     .withf(|request| {
+//!         let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+//!         request.uri().path() == "/v2/vectordb/jobs/import/describe"
+//!             && request.headers()["DB-Name"] == "db1"
+//!             && body == serde_json::json!({
+//!                 "jobId": "448707763884413158", "clusterId": "", "projectId": "", "regionId": ""
+//!             })
+//!     })
+//!     .times(1)
+//!     .returning(|_| {
+//!         Ok(http::Response::new(
+//!             br#"{"code":0,"data":{"jobId":"448707763884413158","collectionName":"c",
+//!                 "state":"Completed","progress":100,"importedRows":3000,"totalRows":3000}}"#
+//!                 .to_vec(),
+//!         ))
+//!     });
+//!
+//! let api = BulkImportApi::builder("http://127.0.0.1:19530").transport(transport).build()?;
+//! let progress = api.get_import_progress(&JobRequest::new("448707763884413158").db_name("db1"))?;
+//! assert!(progress.data().state.is_terminal());
+//! assert_eq!(progress.data().imported_rows, Some(3000));
+//! # }
+//! # Ok::<(), milvus_bulk_import::Error>(())
+//! ```
+//!
+//! # Blocking, not async
+//!
+//! Every call blocks its thread until the reply is in (up to the timeouts above). Call it from
+//! ordinary threads, `build.rs` scripts, CLI tools and tests. **Do not call it from an async
+//! executor's worker thread** (a Tokio task, say): it would stall every task on that thread.
+//! There, use `tokio::task::spawn_blocking` or a thread of your own.
+//!
+//! # TLS
+//!
+//! `https://` URLs use rustls with the Mozilla root certificates (webpki-roots), so no system
+//! OpenSSL is needed. For a private CA or client certificates today, build a `ureq::Agent` with
+//! your TLS settings and plug it in as a [`Transport`].
+//!
+//! # Minimum Rust version
+//!
+//! Rust 1.85 (as ureq 3). Raising it is a minor-version change.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod api;
+mod error;
+mod model;
+mod request;
+mod response;
+mod transport;
+
+pub use http;
+
+pub use api::{BulkImportApi, BulkImportApiBuilder};
+pub use error::{Error, TransportError, TransportErrorKind};
+pub use model::{
+    ImportFileProgress, ImportJobCreated, ImportJobList, ImportJobRecord, ImportJobState,
+    ImportProgress,
+};
+pub use request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
+pub use response::{ApiResponse, Response};
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub use transport::MockTransport;
+pub use transport::{FnTransport, Transport};
+#[cfg(feature = "ureq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+pub use transport::ureq::{UreqTransport, UreqTransportBuilder};

@@ -1,0 +1,542 @@
+//! The request types: [`BulkImportRequest`], [`JobRequest`], [`ListImportJobsRequest`].
+//!
+//! Each builds the JSON body pymilvus 3.0 sends for the same inputs, key for key: every key
+//! present, unset strings as `""`, unset lists as `null`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+const REDACTED: &str = "<redacted>";
+
+/// Collects nested path lists from anything shaped like `Vec<Vec<String>>`:
+/// `vec![vec!["a.parquet".to_string()]]`, `[["a.parquet"]]`, `vec![vec!["a.npy", "b.npy"]]`.
+fn nested<I, J, S>(groups: I) -> Vec<Vec<String>>
+where
+    I: IntoIterator<Item = J>,
+    J: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    groups
+        .into_iter()
+        .map(|group| group.into_iter().map(Into::into).collect())
+        .collect()
+}
+
+fn secret(value: &str) -> &str {
+    if value.is_empty() {
+        ""
+    } else {
+        REDACTED
+    }
+}
+
+/// A database name travels in the `DB-Name` header, so it must be a valid header value.
+fn check_db_name(db_name: &str) -> Result<(), Error> {
+    if http::HeaderValue::from_str(db_name).is_err() {
+        return Err(Error::InvalidRequest(format!(
+            "db_name {db_name:?} cannot be sent in the DB-Name header (control characters?)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_cloud_target(project_id: &str, region_id: &str) -> Result<(), Error> {
+    if project_id.is_empty() != region_id.is_empty() {
+        return Err(Error::InvalidRequest(
+            "project_id and region_id go together: set both or neither".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+}
+
+/// Create an import job: `POST /v2/vectordb/jobs/import/create`, pymilvus's `bulk_import`.
+///
+/// Set one data source: `files` (open-source Milvus, paths in its bucket), `object_urls` with
+/// `access_key`/`secret_key`/`token` (Zilliz Cloud; `object_url` is the deprecated single-URL
+/// form), or `volume_name` with `data_paths` (Zilliz volume). Zilliz Cloud also needs the target:
+/// `cluster_id`, or `project_id` with `region_id`.
+///
+/// ```
+/// use milvus_bulk_import::BulkImportRequest;
+///
+/// // Open-source Milvus: two Parquet files and one column-based NumPy batch.
+/// let milvus = BulkImportRequest::new("my_collection")
+///     .db_name("db1")
+///     .files(vec![vec!["a.parquet"], vec!["b.parquet"], vec!["id.npy", "vector.npy"]])
+///     .option("timeout", "300s");
+///
+/// // Zilliz Cloud cluster, from S3 with short-term credentials.
+/// let cloud = BulkImportRequest::new("my_collection")
+///     .cluster_id("in01-xxxxxxxxxxxxxxx")
+///     .object_urls(vec![vec!["s3://bucket/folder/1.parquet".to_string()]])
+///     .access_key("AKIA...")
+///     .secret_key("...")
+///     .token("...");
+///
+/// // Debug never shows credentials.
+/// assert!(format!("{cloud:?}").contains("secret_key: \"<redacted>\""));
+/// # let _ = milvus;
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct BulkImportRequest {
+    collection_name: String,
+    db_name: String,
+    partition_name: String,
+    files: Option<Vec<Vec<String>>>,
+    object_url: String,
+    object_urls: Option<Vec<Vec<String>>>,
+    cluster_id: String,
+    project_id: String,
+    region_id: String,
+    access_key: String,
+    secret_key: String,
+    token: String,
+    volume_name: String,
+    data_paths: Option<Vec<Vec<String>>>,
+    options: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    collection_name: &'a str,
+    db_name: &'a str,
+    partition_name: &'a str,
+    files: Option<&'a [Vec<String>]>,
+    object_url: &'a str,
+    object_urls: Option<&'a [Vec<String>]>,
+    cluster_id: &'a str,
+    project_id: &'a str,
+    region_id: &'a str,
+    access_key: &'a str,
+    secret_key: &'a str,
+    token: &'a str,
+    volume_name: &'a str,
+    data_paths: Option<&'a [Vec<String>]>,
+    options: &'a BTreeMap<String, String>,
+}
+
+impl BulkImportRequest {
+    /// A request to import into `collection_name`.
+    pub fn new(collection_name: impl Into<String>) -> Self {
+        BulkImportRequest {
+            collection_name: collection_name.into(),
+            db_name: String::new(),
+            partition_name: String::new(),
+            files: None,
+            object_url: String::new(),
+            object_urls: None,
+            cluster_id: String::new(),
+            project_id: String::new(),
+            region_id: String::new(),
+            access_key: String::new(),
+            secret_key: String::new(),
+            token: String::new(),
+            volume_name: String::new(),
+            data_paths: None,
+            options: BTreeMap::new(),
+        }
+    }
+
+    /// The database (`dbName`, also sent as the `DB-Name` header). On Zilliz Cloud, for
+    /// Dedicated deployments only.
+    pub fn db_name(mut self, db_name: impl Into<String>) -> Self {
+        self.db_name = db_name.into();
+        self
+    }
+
+    /// The target partition (`partitionName`); leave unset when the collection uses a
+    /// partition key.
+    pub fn partition_name(mut self, partition_name: impl Into<String>) -> Self {
+        self.partition_name = partition_name.into();
+        self
+    }
+
+    /// Open-source Milvus: the files to import, relative to Milvus's bucket (`files`). Each
+    /// inner list is one JSON/Parquet/CSV file, or the `.npy` files of one column-based batch.
+    /// Replaces any earlier value.
+    pub fn files<I, J, S>(mut self, files: I) -> Self
+    where
+        I: IntoIterator<Item = J>,
+        J: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.files = Some(nested(files));
+        self
+    }
+
+    /// Zilliz Cloud: one object URL (`objectUrl`). Deprecated by Zilliz in favour of
+    /// [`object_urls`](Self::object_urls), kept for servers that still read it.
+    pub fn object_url(mut self, object_url: impl Into<String>) -> Self {
+        self.object_url = object_url.into();
+        self
+    }
+
+    /// Zilliz Cloud: object URLs to import (`objectUrls`), one file or folder URL per inner
+    /// list. Replaces any earlier value.
+    pub fn object_urls<I, J, S>(mut self, object_urls: I) -> Self
+    where
+        I: IntoIterator<Item = J>,
+        J: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.object_urls = Some(nested(object_urls));
+        self
+    }
+
+    /// Zilliz Cloud: the object store's access key (`accessKey`). Never shown by `Debug`.
+    pub fn access_key(mut self, access_key: impl Into<String>) -> Self {
+        self.access_key = access_key.into();
+        self
+    }
+
+    /// Zilliz Cloud: the object store's secret key (`secretKey`). Never shown by `Debug` or in
+    /// errors.
+    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
+        self.secret_key = secret_key.into();
+        self
+    }
+
+    /// Zilliz Cloud: the session token of short-term object-store credentials (`token`). Never
+    /// shown by `Debug` or in errors.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// Zilliz Cloud: the volume holding the data (`volumeName`), with
+    /// [`data_paths`](Self::data_paths).
+    pub fn volume_name(mut self, volume_name: impl Into<String>) -> Self {
+        self.volume_name = volume_name.into();
+        self
+    }
+
+    /// Zilliz Cloud: paths inside the volume (`dataPaths`), one file or folder per inner list.
+    /// Replaces any earlier value.
+    pub fn data_paths<I, J, S>(mut self, data_paths: I) -> Self
+    where
+        I: IntoIterator<Item = J>,
+        J: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.data_paths = Some(nested(data_paths));
+        self
+    }
+
+    /// Zilliz Cloud: the target cluster (`clusterId`, `in01-…`).
+    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
+        self.cluster_id = cluster_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the project (`projectId`), with
+    /// [`region_id`](Self::region_id).
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = project_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the region (`regionId`, e.g. `aws-us-west-2`).
+    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
+        self.region_id = region_id.into();
+        self
+    }
+
+    /// Adds an import option (`options`), such as `timeout` = `"300s"` or `auto_commit` =
+    /// `"false"` for a two-phase import. Values are strings, as the server requires (it rejects
+    /// JSON booleans and numbers with code 1801). Setting a key again replaces its value.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    pub(crate) fn db(&self) -> &str {
+        &self.db_name
+    }
+
+    /// The secrets this request carries, to scrub from any server text quoted in an error.
+    pub(crate) fn secrets(&self) -> [&str; 3] {
+        [&self.secret_key, &self.access_key, &self.token]
+    }
+
+    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+        if self.collection_name.trim().is_empty() {
+            return Err(Error::InvalidRequest(
+                "collection name must not be empty".into(),
+            ));
+        }
+        check_db_name(&self.db_name)?;
+        check_cloud_target(&self.project_id, &self.region_id)?;
+        if self.options.keys().any(|k| k.is_empty()) {
+            return Err(Error::InvalidRequest("option keys must not be empty".into()));
+        }
+        to_json(&CreateBody {
+            collection_name: &self.collection_name,
+            db_name: &self.db_name,
+            partition_name: &self.partition_name,
+            files: self.files.as_deref(),
+            object_url: &self.object_url,
+            object_urls: self.object_urls.as_deref(),
+            cluster_id: &self.cluster_id,
+            project_id: &self.project_id,
+            region_id: &self.region_id,
+            access_key: &self.access_key,
+            secret_key: &self.secret_key,
+            token: &self.token,
+            volume_name: &self.volume_name,
+            data_paths: self.data_paths.as_deref(),
+            options: &self.options,
+        })
+    }
+}
+
+impl fmt::Debug for BulkImportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkImportRequest")
+            .field("collection_name", &self.collection_name)
+            .field("db_name", &self.db_name)
+            .field("partition_name", &self.partition_name)
+            .field("files", &self.files)
+            .field("object_url", &self.object_url)
+            .field("object_urls", &self.object_urls)
+            .field("cluster_id", &self.cluster_id)
+            .field("project_id", &self.project_id)
+            .field("region_id", &self.region_id)
+            .field("access_key", &secret(&self.access_key))
+            .field("secret_key", &secret(&self.secret_key))
+            .field("token", &secret(&self.token))
+            .field("volume_name", &self.volume_name)
+            .field("data_paths", &self.data_paths)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// One job: describe it (`get_import_progress`), or commit or abort a two-phase import.
+///
+/// The body is `jobId` plus the Zilliz Cloud target; the database goes in the `DB-Name` header
+/// only (the server reads no `dbName` for these calls, and without the header RBAC checks the
+/// `default` database and answers 403 to users who only hold rights on another one).
+///
+/// ```
+/// use milvus_bulk_import::JobRequest;
+///
+/// let milvus = JobRequest::new("448707763884413158").db_name("db1");
+/// let cloud = JobRequest::new("job-0123456789abcdef").cluster_id("in01-xxxxxxxxxxxxxxx");
+/// # let _ = (milvus, cloud);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRequest {
+    job_id: String,
+    cluster_id: String,
+    project_id: String,
+    region_id: String,
+    db_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JobBody<'a> {
+    job_id: &'a str,
+    cluster_id: &'a str,
+    project_id: &'a str,
+    region_id: &'a str,
+}
+
+impl JobRequest {
+    /// A request about the job `job_id` (as returned by
+    /// [`bulk_import`](crate::BulkImportApi::bulk_import)).
+    pub fn new(job_id: impl Into<String>) -> Self {
+        JobRequest {
+            job_id: job_id.into(),
+            cluster_id: String::new(),
+            project_id: String::new(),
+            region_id: String::new(),
+            db_name: String::new(),
+        }
+    }
+
+    /// Zilliz Cloud: the cluster (`clusterId`).
+    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
+        self.cluster_id = cluster_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the project (`projectId`).
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = project_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the region (`regionId`).
+    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
+        self.region_id = region_id.into();
+        self
+    }
+
+    /// The database of the job's collection, sent as the `DB-Name` header.
+    pub fn db_name(mut self, db_name: impl Into<String>) -> Self {
+        self.db_name = db_name.into();
+        self
+    }
+
+    /// The job id.
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    pub(crate) fn db(&self) -> &str {
+        &self.db_name
+    }
+
+    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+        if self.job_id.trim().is_empty() {
+            return Err(Error::InvalidRequest("job id must not be empty".into()));
+        }
+        check_db_name(&self.db_name)?;
+        check_cloud_target(&self.project_id, &self.region_id)?;
+        to_json(&JobBody {
+            job_id: &self.job_id,
+            cluster_id: &self.cluster_id,
+            project_id: &self.project_id,
+            region_id: &self.region_id,
+        })
+    }
+}
+
+/// List import jobs: `POST /v2/vectordb/jobs/import/list`, pymilvus's `list_import_jobs`.
+///
+/// Zilliz Cloud pages the list (`page_size` 1–100, default 10; `current_page` from 1, default
+/// 1). Open-source Milvus ignores both and returns every job, optionally only those of one
+/// collection.
+///
+/// ```
+/// use milvus_bulk_import::ListImportJobsRequest;
+///
+/// let cloud = ListImportJobsRequest::new()
+///     .cluster_id("inxx-xxxxxxxxxxxxxxx")
+///     .page_size(100)
+///     .current_page(2);
+/// let milvus = ListImportJobsRequest::new().db_name("db1").collection_name("my_collection");
+/// # let _ = (cloud, milvus);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListImportJobsRequest {
+    collection_name: String,
+    db_name: String,
+    cluster_id: String,
+    project_id: String,
+    region_id: String,
+    page_size: u32,
+    current_page: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBody<'a> {
+    collection_name: &'a str,
+    db_name: &'a str,
+    cluster_id: &'a str,
+    project_id: &'a str,
+    region_id: &'a str,
+    page_size: u32,
+    current_page: u32,
+}
+
+impl Default for ListImportJobsRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ListImportJobsRequest {
+    /// All jobs, first page of 10.
+    pub fn new() -> Self {
+        ListImportJobsRequest {
+            collection_name: String::new(),
+            db_name: String::new(),
+            cluster_id: String::new(),
+            project_id: String::new(),
+            region_id: String::new(),
+            page_size: 10,
+            current_page: 1,
+        }
+    }
+
+    /// Only jobs importing into this collection (`collectionName`).
+    pub fn collection_name(mut self, collection_name: impl Into<String>) -> Self {
+        self.collection_name = collection_name.into();
+        self
+    }
+
+    /// The database (`dbName`, also sent as the `DB-Name` header).
+    pub fn db_name(mut self, db_name: impl Into<String>) -> Self {
+        self.db_name = db_name.into();
+        self
+    }
+
+    /// Zilliz Cloud: the cluster (`clusterId`).
+    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
+        self.cluster_id = cluster_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the project (`projectId`).
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = project_id.into();
+        self
+    }
+
+    /// Zilliz Cloud project database: the region (`regionId`).
+    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
+        self.region_id = region_id.into();
+        self
+    }
+
+    /// Records per page (`pageSize`, default 10; Zilliz Cloud accepts 1–100).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// The page to fetch (`currentPage`, from 1, default 1).
+    pub fn current_page(mut self, current_page: u32) -> Self {
+        self.current_page = current_page;
+        self
+    }
+
+    pub(crate) fn db(&self) -> &str {
+        &self.db_name
+    }
+
+    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+        if self.page_size == 0 {
+            return Err(Error::InvalidRequest("page size must be at least 1".into()));
+        }
+        if self.current_page == 0 {
+            return Err(Error::InvalidRequest(
+                "current page must be at least 1 (pages count from 1)".into(),
+            ));
+        }
+        check_db_name(&self.db_name)?;
+        check_cloud_target(&self.project_id, &self.region_id)?;
+        to_json(&ListBody {
+            collection_name: &self.collection_name,
+            db_name: &self.db_name,
+            cluster_id: &self.cluster_id,
+            project_id: &self.project_id,
+            region_id: &self.region_id,
+            page_size: self.page_size,
+            current_page: self.current_page,
+        })
+    }
+}
