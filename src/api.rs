@@ -253,8 +253,8 @@ impl BulkImportApiBuilder {
     /// transport (feature `ureq` off and none given).
     pub fn build(self) -> Result<BulkImportApi, Error> {
         let base_url = base_url(&self.url)?;
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", self.api_key))
-            .map_err(|_| {
+        let mut authorization =
+            HeaderValue::try_from(format!("Bearer {}", self.api_key)).map_err(|_| {
                 Error::Config(
                     "the API key contains characters that cannot be sent in an HTTP header".into(),
                 )
@@ -310,7 +310,11 @@ impl fmt::Debug for BulkImportApiBuilder {
             .field("timeout", &self.timeout)
             .field(
                 "transport",
-                &if self.transport.is_some() { "custom" } else { "built-in" },
+                &if self.transport.is_some() {
+                    "custom"
+                } else {
+                    "built-in"
+                },
             )
             .finish()
     }
@@ -363,7 +367,10 @@ mod tests {
     fn base_url_keeps_prefix_and_drops_trailing_slash() {
         assert_eq!(base_url("http://h:19530/").unwrap(), "http://h:19530");
         assert_eq!(base_url("https://gw/milvus/").unwrap(), "https://gw/milvus");
-        assert_eq!(base_url(" https://gw/milvus ").unwrap(), "https://gw/milvus");
+        assert_eq!(
+            base_url(" https://gw/milvus ").unwrap(),
+            "https://gw/milvus"
+        );
     }
 
     #[test]

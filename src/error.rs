@@ -84,7 +84,9 @@ pub enum Error {
 
     /// The reply could not be understood: not JSON, not an envelope, or a `data` object
     /// whose fields have the wrong types.
-    #[error("could not decode the reply from {url} (HTTP {status}): {reason}; body starts: {snippet:?}")]
+    #[error(
+        "could not decode the reply from {url} (HTTP {status}): {reason}; body starts: {snippet:?}"
+    )]
     Decode {
         /// What did not fit.
         reason: String,

@@ -172,10 +172,10 @@ pub use model::{
 };
 pub use request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 pub use response::{ApiResponse, Response};
+#[cfg(feature = "ureq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
 pub use transport::{FnTransport, Transport};
-#[cfg(feature = "ureq")]
-#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
-pub use transport::ureq::{UreqTransport, UreqTransportBuilder};

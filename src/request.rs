@@ -277,7 +277,9 @@ impl BulkImportRequest {
         check_db_name(&self.db_name)?;
         check_cloud_target(&self.project_id, &self.region_id)?;
         if self.options.keys().any(|k| k.is_empty()) {
-            return Err(Error::InvalidRequest("option keys must not be empty".into()));
+            return Err(Error::InvalidRequest(
+                "option keys must not be empty".into(),
+            ));
         }
         to_json(&CreateBody {
             collection_name: &self.collection_name,

@@ -234,7 +234,12 @@ pub(crate) fn decode<T: FromData>(
             let reason = format!("the reply is {}, not a JSON object", kind(&other));
             return Err(decode_error(reason, response));
         }
-        Err(e) => return Err(decode_error(format!("the reply is not JSON: {e}"), response)),
+        Err(e) => {
+            return Err(decode_error(
+                format!("the reply is not JSON: {e}"),
+                response,
+            ))
+        }
     };
     let code = match map.get("code").and_then(Value::as_i64) {
         Some(code) => code,

@@ -93,9 +93,7 @@ pub struct FnTransport<F> {
 
 impl<F> FnTransport<F>
 where
-    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>
-        + Send
-        + Sync,
+    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> + Send + Sync,
 {
     /// Wraps `f`, which is called once per request.
     pub fn new(f: F) -> Self {
@@ -105,9 +103,7 @@ where
 
 impl<F> Transport for FnTransport<F>
 where
-    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>
-        + Send
-        + Sync,
+    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> + Send + Sync,
 {
     fn send(
         &self,

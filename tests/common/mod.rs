@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests: a transport that records requests and answers
+//! with a canned reply.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::{Arc, Mutex};
+
+use milvus_bulk_import::{http, BulkImportApi, Transport, TransportError};
+
+/// Records every request and answers each with the same status and body.
+#[derive(Clone)]
+pub struct Recorder {
+    requests: Arc<Mutex<Vec<http::Request<Vec<u8>>>>>,
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Recorder {
+    pub fn replying(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Recorder {
+            requests: Arc::default(),
+            status,
+            body: body.into(),
+        }
+    }
+
+    /// A recorder answering `{"code":0,"data":{}}`.
+    pub fn ok() -> Self {
+        Self::replying(200, &br#"{"code":0,"data":{}}"#[..])
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    /// The one request sent so far (panics unless exactly one was).
+    pub fn only(&self) -> http::Request<Vec<u8>> {
+        let requests = self.requests.lock().unwrap();
+        assert_eq!(requests.len(), 1, "expected exactly one request");
+        requests[0].clone()
+    }
+
+    /// A client of `url` with `api_key` that sends through this recorder.
+    pub fn api(&self, url: &str, api_key: &str) -> BulkImportApi {
+        BulkImportApi::builder(url)
+            .api_key(api_key)
+            .transport(self.clone())
+            .build()
+            .expect("client")
+    }
+}
+
+impl Transport for Recorder {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self.requests.lock().unwrap().push(request);
+        let mut reply = http::Response::new(self.body.clone());
+        *reply.status_mut() = http::StatusCode::from_u16(self.status).unwrap();
+        Ok(reply)
+    }
+}
+
+/// A client whose transport answers every request with `status` and `body`.
+pub fn replying(status: u16, body: &str) -> BulkImportApi {
+    Recorder::replying(status, body.as_bytes()).api("http://127.0.0.1:19530", "root:Milvus")
+}
+
+/// The body of `request` as JSON.
+pub fn json_body(request: &http::Request<Vec<u8>>) -> serde_json::Value {
+    serde_json::from_slice(request.body()).expect("request body is JSON")
+}

@@ -1,0 +1,460 @@
+//! Error shapes: how each kind of bad reply, bad argument and bad setting surfaces, and that no
+//! error ever shows a secret.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{replying, Recorder};
+use milvus_bulk_import::{
+    http, BulkImportApi, BulkImportRequest, Error, FnTransport, JobRequest, ListImportJobsRequest,
+    TransportError, TransportErrorKind,
+};
+
+fn list_err(status: u16, body: &str) -> Error {
+    replying(status, body)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err()
+}
+
+#[test]
+fn code_1100_on_http_200_is_an_api_error_with_the_server_message() {
+    let err = list_err(
+        200,
+        r#"{"code":1100,"message":"invalid parameter[expected=int64 jobId]"}"#,
+    );
+    assert!(
+        matches!(
+            err,
+            Error::Api {
+                code: 1100,
+                status: 200,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.api_code(), Some(1100));
+    assert_eq!(err.status(), Some(200));
+    assert!(!err.is_timeout());
+    let text = err.to_string();
+    assert!(
+        text.contains("1100") && text.contains("invalid parameter[expected=int64 jobId]"),
+        "{text}"
+    );
+    assert!(text.contains("/v2/vectordb/jobs/import/list"), "{text}");
+}
+
+#[test]
+fn http_401_with_code_1800_keeps_both() {
+    let err = list_err(
+        401,
+        r#"{"code":1800,"message":"user hasn't authenticated"}"#,
+    );
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.api_code(), Some(1800));
+    assert!(err.to_string().contains("user hasn't authenticated"));
+    let response = err.response().expect("the reply is kept");
+    assert_eq!(response.status_code(), 401);
+    assert!(!response.ok());
+    assert_eq!(response.reason(), "Unauthorized");
+    assert!(response.raise_for_status().is_err());
+}
+
+#[test]
+fn plain_text_404_from_an_old_server_is_an_http_status_error() {
+    let err = list_err(404, "404 page not found");
+    match &err {
+        Error::HttpStatus { status, body, .. } => {
+            assert_eq!(*status, 404);
+            assert_eq!(body, "404 page not found");
+        }
+        other => panic!("expected HttpStatus, got {other:?}"),
+    }
+    assert_eq!(err.api_code(), None);
+    assert!(err.to_string().contains("HTTP 404"));
+    assert_eq!(err.response().unwrap().text(), "404 page not found");
+}
+
+#[test]
+fn non_2xx_json_without_integer_code_is_an_http_status_error() {
+    for body in [r#"{"error":"bad gateway"}"#, r#"{"code":"500"}"#, "[1]", ""] {
+        let err = list_err(502, body);
+        assert!(
+            matches!(err, Error::HttpStatus { status: 502, .. }),
+            "{body}: {err:?}"
+        );
+    }
+    let err = list_err(500, r#"{"code":500}"#);
+    assert!(
+        matches!(
+            err,
+            Error::Api {
+                code: 500,
+                status: 500,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn html_on_200_is_a_decode_error_with_a_snippet() {
+    let err = list_err(200, "<html><body>Gateway login</body></html>");
+    match &err {
+        Error::Decode {
+            snippet,
+            status,
+            reason,
+            ..
+        } => {
+            assert_eq!(*status, 200);
+            assert!(snippet.starts_with("<html>"), "{snippet}");
+            assert!(reason.contains("not JSON"), "{reason}");
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    assert!(err.response().is_some());
+}
+
+#[test]
+fn truncated_json_is_a_decode_error() {
+    let err = list_err(200, r#"{"code":0,"data":{"records":[{"jobId":"1","sta"#);
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("EOF"), "{err}");
+}
+
+#[test]
+fn replies_that_are_not_envelopes_are_decode_errors() {
+    for body in [
+        "[1,2]",
+        "null",
+        "\"ok\"",
+        r#"{"message":"ok"}"#,
+        r#"{"code":"0","data":{}}"#,
+        r#"{"code":0.5}"#,
+        "",
+    ] {
+        let err = list_err(200, body);
+        assert!(matches!(err, Error::Decode { .. }), "{body:?}: {err:?}");
+    }
+    let err = list_err(200, r#"{"code":0}"#);
+    assert!(err.to_string().contains("data is missing"), "{err}");
+}
+
+#[test]
+fn code_200_without_data_is_the_partition_not_found_error_not_success() {
+    let err = replying(
+        200,
+        r#"{"code":200,"message":"partition not found[partition=p1]"}"#,
+    )
+    .bulk_import(
+        &BulkImportRequest::new("c")
+            .partition_name("p1")
+            .files([["a.parquet"]]),
+    )
+    .unwrap_err();
+    assert_eq!(err.api_code(), Some(200));
+    assert!(err.to_string().contains("partition not found"));
+    // ... also when data is there but not an object.
+    let err = list_err(200, r#"{"code":200,"data":null,"message":"x"}"#);
+    assert_eq!(err.api_code(), Some(200));
+}
+
+#[test]
+fn unknown_job_is_api_error_2100() {
+    let err = replying(
+        200,
+        r#"{"code":2100,"message":"import job does not exist, jobID=42"}"#,
+    )
+    .get_import_progress(&JobRequest::new("42"))
+    .unwrap_err();
+    assert_eq!(err.api_code(), Some(2100));
+}
+
+#[test]
+fn server_side_timeout_is_a_timeout() {
+    let err = list_err(408, r#"{"code":10001,"message":"request timeout"}"#);
+    assert!(err.is_timeout());
+    assert_eq!(err.status(), Some(408));
+    assert_eq!(err.api_code(), Some(10001));
+}
+
+#[test]
+fn transport_errors_keep_their_kind() {
+    for kind in [
+        TransportErrorKind::Connect,
+        TransportErrorKind::Timeout,
+        TransportErrorKind::Tls,
+        TransportErrorKind::Interrupted,
+        TransportErrorKind::BodyTooLarge,
+        TransportErrorKind::Other,
+    ] {
+        let api = BulkImportApi::builder("http://127.0.0.1:19530")
+            .transport(FnTransport::new(move |_| {
+                Err(TransportError::new(kind, "boom"))
+            }))
+            .build()
+            .unwrap();
+        let err = api
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap_err();
+        assert_eq!(err.is_timeout(), kind == TransportErrorKind::Timeout);
+        assert_eq!(err.status(), None);
+        assert!(err.response().is_none());
+        match &err {
+            Error::Transport { source, url } => {
+                assert_eq!(source.kind(), kind);
+                assert!(url.ends_with("/v2/vectordb/jobs/import/list"));
+            }
+            other => panic!("expected Transport, got {other:?}"),
+        }
+        let chain = std::error::Error::source(&err).expect("source");
+        assert!(chain.to_string().contains("boom"));
+    }
+}
+
+#[test]
+fn long_bodies_are_quoted_briefly() {
+    let body = format!("<html>{}</html>", "x".repeat(100_000));
+    let err = list_err(502, &body);
+    let text = err.to_string();
+    assert!(text.len() < 800, "{} bytes of error text", text.len());
+    assert!(text.contains("100013 bytes in all"), "{text}");
+    assert_eq!(err.response().unwrap().content().len(), body.len());
+}
+
+#[test]
+fn elapsed_covers_the_exchange() {
+    let api = BulkImportApi::builder("http://127.0.0.1:19530")
+        .transport(FnTransport::new(|_| {
+            std::thread::sleep(Duration::from_millis(30));
+            Ok(http::Response::new(
+                br#"{"code":0,"data":{"records":[]}}"#.to_vec(),
+            ))
+        }))
+        .build()
+        .unwrap();
+    let reply = api.list_import_jobs(&ListImportJobsRequest::new()).unwrap();
+    assert!(reply.response().elapsed() >= Duration::from_millis(30));
+}
+
+// ---- invalid requests: rejected before anything is sent ----
+
+fn assert_invalid(result: Result<impl std::fmt::Debug, Error>, recorder: &Recorder, words: &str) {
+    match result {
+        Err(Error::InvalidRequest(message)) => assert!(message.contains(words), "{message}"),
+        other => panic!("expected InvalidRequest({words}), got {other:?}"),
+    }
+    assert_eq!(recorder.count(), 0, "nothing may be sent");
+}
+
+#[test]
+fn invalid_requests_are_refused_before_sending() {
+    let recorder = Recorder::ok();
+    let api = recorder.api("http://127.0.0.1:19530", "root:Milvus");
+    assert_invalid(
+        api.bulk_import(&BulkImportRequest::new("")),
+        &recorder,
+        "collection name",
+    );
+    assert_invalid(
+        api.bulk_import(&BulkImportRequest::new("  ")),
+        &recorder,
+        "collection name",
+    );
+    for job in ["", " "] {
+        let request = JobRequest::new(job);
+        assert_invalid(api.get_import_progress(&request), &recorder, "job id");
+        assert_invalid(api.commit_import(&request), &recorder, "job id");
+        assert_invalid(api.abort_import(&request), &recorder, "job id");
+    }
+    assert_invalid(
+        api.list_import_jobs(&ListImportJobsRequest::new().page_size(0)),
+        &recorder,
+        "page size",
+    );
+    assert_invalid(
+        api.list_import_jobs(&ListImportJobsRequest::new().current_page(0)),
+        &recorder,
+        "current page",
+    );
+    assert_invalid(
+        api.bulk_import(&BulkImportRequest::new("c").option("", "x")),
+        &recorder,
+        "option",
+    );
+}
+
+#[test]
+fn a_database_name_that_cannot_be_a_header_is_refused_on_every_call() {
+    let recorder = Recorder::ok();
+    let api = recorder.api("http://127.0.0.1:19530", "");
+    let bad = "db1\r\nX-Injected: yes";
+    assert_invalid(
+        api.bulk_import(&BulkImportRequest::new("c").db_name(bad)),
+        &recorder,
+        "DB-Name",
+    );
+    assert_invalid(
+        api.get_import_progress(&JobRequest::new("1").db_name(bad)),
+        &recorder,
+        "DB-Name",
+    );
+    assert_invalid(
+        api.commit_import(&JobRequest::new("1").db_name(bad)),
+        &recorder,
+        "DB-Name",
+    );
+    assert_invalid(
+        api.abort_import(&JobRequest::new("1").db_name(bad)),
+        &recorder,
+        "DB-Name",
+    );
+    assert_invalid(
+        api.list_import_jobs(&ListImportJobsRequest::new().db_name(bad)),
+        &recorder,
+        "DB-Name",
+    );
+}
+
+#[test]
+fn project_and_region_go_together() {
+    let recorder = Recorder::ok();
+    let api = recorder.api("https://api.cloud.zilliz.com", "k");
+    assert_invalid(
+        api.bulk_import(&BulkImportRequest::new("c").project_id("proj-1")),
+        &recorder,
+        "region_id",
+    );
+    assert_invalid(
+        api.get_import_progress(&JobRequest::new("1").region_id("r")),
+        &recorder,
+        "project_id",
+    );
+    assert_invalid(
+        api.list_import_jobs(&ListImportJobsRequest::new().project_id("p")),
+        &recorder,
+        "region_id",
+    );
+}
+
+// ---- configuration ----
+
+fn config_err(builder: milvus_bulk_import::BulkImportApiBuilder) -> String {
+    match builder.build() {
+        Err(Error::Config(message)) => message,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_settings_fail_in_build() {
+    let t = || Recorder::ok();
+    for url in [
+        "",
+        "127.0.0.1:19530",
+        "ftp://h/",
+        "http://",
+        "https://h/?q=1",
+    ] {
+        config_err(BulkImportApi::builder(url).transport(t()));
+    }
+    let message = config_err(BulkImportApi::builder("https://root:hunter22@h").transport(t()));
+    assert!(!message.contains("hunter22"), "{message}");
+    let message = config_err(
+        BulkImportApi::builder("http://h")
+            .api_key("key\nwith-newline-s3cr3t")
+            .transport(t()),
+    );
+    assert!(!message.contains("s3cr3t"), "{message}");
+    let message = config_err(
+        BulkImportApi::builder("http://h")
+            .timeout(Duration::from_secs(5))
+            .transport(t()),
+    );
+    assert!(message.contains("custom transport"), "{message}");
+}
+
+#[cfg(feature = "ureq")]
+#[test]
+fn zero_timeout_is_refused() {
+    let message = config_err(BulkImportApi::builder("http://h").timeout(Duration::ZERO));
+    assert!(message.contains("timeout"), "{message}");
+}
+
+#[cfg(not(feature = "ureq"))]
+#[test]
+fn without_ureq_a_transport_is_required() {
+    let message = config_err(BulkImportApi::builder("http://h"));
+    assert!(message.contains("transport"), "{message}");
+}
+
+// ---- secrets ----
+
+const API_KEY: &str = "db_admin:Pa55-w0rd-XYZ";
+const SECRET_KEY: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const TOKEN: &str = "FwoGZXIvYXdzEJr-session-token";
+
+fn assert_no_secret(text: &str) {
+    for secret in [API_KEY, "Pa55-w0rd-XYZ", SECRET_KEY, ACCESS_KEY, TOKEN] {
+        assert!(!text.contains(secret), "secret {secret:?} leaked in {text}");
+    }
+}
+
+fn cloud_request() -> BulkImportRequest {
+    BulkImportRequest::new("c")
+        .cluster_id("in01-x")
+        .object_urls([["s3://b/a.parquet"]])
+        .access_key(ACCESS_KEY)
+        .secret_key(SECRET_KEY)
+        .token(TOKEN)
+}
+
+#[test]
+fn debug_of_client_builder_and_request_shows_no_secret() {
+    let builder = BulkImportApi::builder("http://h").api_key(API_KEY);
+    assert_no_secret(&format!("{builder:?}"));
+    let api = Recorder::ok().api("http://h", API_KEY);
+    assert_no_secret(&format!("{api:?}"));
+    let request = cloud_request();
+    let debug = format!("{request:?}");
+    assert_no_secret(&debug);
+    assert!(
+        debug.contains("s3://b/a.parquet"),
+        "the rest is shown: {debug}"
+    );
+    // And what a custom transport would print of the request it gets.
+    let recorder = Recorder::replying(200, &br#"{"code":0,"data":{"jobId":"1"}}"#[..]);
+    recorder
+        .api("http://h", API_KEY)
+        .bulk_import(&BulkImportRequest::new("c"))
+        .unwrap();
+    assert_no_secret(&format!("{:?}", recorder.only().headers()));
+}
+
+#[test]
+fn server_text_echoing_secrets_is_scrubbed_from_errors() {
+    let echo = format!("bad credentials {API_KEY} / {SECRET_KEY} / {ACCESS_KEY} / {TOKEN}");
+    for (status, body) in [
+        (200, format!(r#"{{"code":1100,"message":"{echo}"}}"#)),
+        (401, format!(r#"{{"code":80001,"message":"{echo}"}}"#)),
+        (500, format!("<html>{echo}</html>")),
+        (200, format!("<html>{echo}</html>")),
+        (
+            200,
+            format!(r#"{{"code":0,"data":{{"jobId":["{echo}"]}}}}"#),
+        ),
+    ] {
+        let recorder = Recorder::replying(status, body.as_bytes());
+        let err = recorder
+            .api("https://api.cloud.zilliz.com", API_KEY)
+            .bulk_import(&cloud_request())
+            .unwrap_err();
+        assert_no_secret(&err.to_string());
+        assert_no_secret(&format!("{err:?}"));
+        assert!(err.to_string().contains("***"), "{err}");
+    }
+}
