@@ -175,6 +175,11 @@ pub use response::{ApiResponse, Response};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
+
+/// The README's Rust blocks, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "mock", feature = "ureq"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
