@@ -361,7 +361,16 @@ fn base_url(url: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::base_url;
+    use super::{base_url, BulkImportApi, BulkImportApiBuilder};
+    use std::fmt;
+
+    #[test]
+    fn client_is_clone_send_sync_debug_and_builder_is_send() {
+        fn client<T: Clone + Send + Sync + fmt::Debug + 'static>() {}
+        fn builder<T: Send + fmt::Debug>() {}
+        client::<BulkImportApi>();
+        builder::<BulkImportApiBuilder>();
+    }
 
     #[test]
     fn base_url_keeps_prefix_and_drops_trailing_slash() {

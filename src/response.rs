@@ -180,6 +180,21 @@ pub(crate) fn scrub(mut text: String, secrets: &[&str]) -> String {
     text
 }
 
+/// Marks every reply header that echoes a secret as sensitive, so that `Debug` of the reply (and
+/// of any error holding it) prints `Sensitive` instead; `headers()` still returns the value.
+fn hide_echoed_secrets(headers: &mut http::HeaderMap, secrets: &[&str]) {
+    for value in headers.values_mut() {
+        let bytes = value.as_bytes();
+        let echoes = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .any(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()));
+        if echoes {
+            value.set_sensitive(true);
+        }
+    }
+}
+
 /// Applies the envelope rules to a reply and parses its `data` into `T`.
 ///
 /// * status outside 200–299: a JSON object with an integer `code` is [`Error::Api`], anything
@@ -187,9 +202,10 @@ pub(crate) fn scrub(mut text: String, secrets: &[&str]) -> String {
 /// * 2xx: success is `code == 0`, or the legacy `code == 200` with a `data` object; any other
 ///   `code` is [`Error::Api`]; a body that is not such an envelope is [`Error::Decode`].
 pub(crate) fn decode<T: FromData>(
-    response: Response,
+    mut response: Response,
     secrets: &[&str],
 ) -> Result<ApiResponse<T>, Error> {
+    hide_echoed_secrets(&mut response.headers, secrets);
     let status = response.status_code();
     let parsed: Result<Value, _> = serde_json::from_slice(&response.body);
     let decode_error = |reason: String, response: Response| Error::Decode {

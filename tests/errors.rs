@@ -458,3 +458,67 @@ fn server_text_echoing_secrets_is_scrubbed_from_errors() {
         assert!(err.to_string().contains("***"), "{err}");
     }
 }
+
+#[test]
+fn invalid_utf8_in_a_reply_is_a_decode_error_and_the_raw_text_is_lossy() {
+    let recorder = Recorder::replying(
+        200,
+        &b"{\"code\":0,\"data\":{\"records\":[{\"jobId\":\"\xff\"}]}}"[..],
+    );
+    let err = recorder
+        .api("http://127.0.0.1:19530", "")
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    let response = err.response().unwrap();
+    assert!(response.text().contains('\u{FFFD}'));
+    assert_eq!(response.content().len(), 45);
+}
+
+#[test]
+fn raise_for_status_and_json_on_the_raw_response() {
+    let err = list_err(503, "upstream unavailable");
+    let response = err.response().unwrap();
+    assert_eq!(response.reason(), "Service Unavailable");
+    match response.raise_for_status() {
+        Err(Error::HttpStatus {
+            status: 503, body, ..
+        }) => assert_eq!(body, "upstream unavailable"),
+        other => panic!("expected HttpStatus, got {other:?}"),
+    }
+    let not_json = response.json::<serde_json::Value>().unwrap_err();
+    assert!(
+        matches!(not_json, Error::Decode { status: 503, .. }),
+        "{not_json:?}"
+    );
+}
+
+#[test]
+fn reply_headers_echoing_the_key_are_hidden_from_debug() {
+    let api = BulkImportApi::builder("http://127.0.0.1:19530")
+        .api_key(API_KEY)
+        .transport(FnTransport::new(|_| {
+            let mut reply = http::Response::new(br#"{"code":1800,"message":"no"}"#.to_vec());
+            *reply.status_mut() = http::StatusCode::UNAUTHORIZED;
+            let echo = format!("Bearer {API_KEY}");
+            reply.headers_mut().insert("x-echo", echo.parse().unwrap());
+            reply
+                .headers_mut()
+                .insert("x-milvus-trace-id", "abc123".parse().unwrap());
+            Ok(reply)
+        }))
+        .build()
+        .unwrap();
+    let err = api
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    let debug = format!("{err:?}");
+    assert_no_secret(&debug);
+    assert!(
+        debug.contains("abc123"),
+        "other headers stay visible: {debug}"
+    );
+    // The raw value is still there for whoever asks for it.
+    let headers = err.response().unwrap().headers();
+    assert_eq!(headers["x-echo"], format!("Bearer {API_KEY}").as_str());
+}
