@@ -47,6 +47,8 @@ impl Endpoint {
 /// `Debug` never shows the API key.
 ///
 /// ```no_run
+/// # #[cfg(feature = "ureq")]
+/// # fn main() -> Result<(), milvus_bulk_import::Error> {
 /// use milvus_bulk_import::{BulkImportApi, ListImportJobsRequest};
 ///
 /// let api = BulkImportApi::new("https://api.cloud.zilliz.com", "YOUR_API_KEY")?;
@@ -54,7 +56,10 @@ impl Endpoint {
 /// for job in &jobs.data().records {
 ///     println!("{} {} {}", job.job_id, job.collection_name, job.state);
 /// }
-/// # Ok::<(), milvus_bulk_import::Error>(())
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "ureq"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct BulkImportApi {
@@ -98,12 +103,17 @@ impl BulkImportApi {
     ///
     /// ```no_run
     /// # use milvus_bulk_import::{BulkImportApi, BulkImportRequest};
+    /// # #[cfg(feature = "ureq")]
+    /// # fn main() -> Result<(), milvus_bulk_import::Error> {
     /// # let api = BulkImportApi::new("http://127.0.0.1:19530", "root:Milvus")?;
     /// let created = api.bulk_import(
     ///     &BulkImportRequest::new("my_collection").files(vec![vec!["1.parquet".to_string()]]),
     /// )?;
     /// println!("job {}", created.data().job_id);
-    /// # Ok::<(), milvus_bulk_import::Error>(())
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "ureq"))]
+    /// # fn main() {}
     /// ```
     pub fn bulk_import(
         &self,
@@ -204,6 +214,8 @@ fn redacted(key: &str) -> &'static str {
 /// Settings for a [`BulkImportApi`], from [`BulkImportApi::builder`].
 ///
 /// ```
+/// # #[cfg(feature = "ureq")]
+/// # fn main() -> Result<(), milvus_bulk_import::Error> {
 /// use std::time::Duration;
 /// use milvus_bulk_import::BulkImportApi;
 ///
@@ -213,7 +225,10 @@ fn redacted(key: &str) -> &'static str {
 ///     .build()?;
 /// assert_eq!(api.base_url(), "http://127.0.0.1:19530");
 /// assert!(!format!("{api:?}").contains("Milvus\""));
-/// # Ok::<(), milvus_bulk_import::Error>(())
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "ureq"))]
+/// # fn main() {}
 /// ```
 pub struct BulkImportApiBuilder {
     url: String,

@@ -8,6 +8,8 @@
 //! # Quick start
 //!
 //! ```no_run
+//! # #[cfg(feature = "ureq")]
+//! # fn main() -> Result<(), milvus_bulk_import::Error> {
 //! use milvus_bulk_import::{BulkImportApi, BulkImportRequest, JobRequest, ListImportJobsRequest};
 //!
 //! // Zilliz Cloud, the same call as the Python docs' list_import_jobs example.
@@ -28,7 +30,10 @@
 //! )?;
 //! let progress = api.get_import_progress(&JobRequest::new(&created.data().job_id).db_name("db1"))?;
 //! println!("{} {:?}%", progress.data().state, progress.data().progress);
-//! # Ok::<(), milvus_bulk_import::Error>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "ureq"))]
+//! # fn main() {}
 //! ```
 //!
 //! Every operation returns [`ApiResponse<T>`]: [`response()`](ApiResponse::response) is the raw
