@@ -8,6 +8,7 @@ use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT}
 
 use crate::error::Error;
 use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
+use crate::redact::Secrets;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 use crate::response::{decode, ApiResponse, Response};
 use crate::transport::Transport;
@@ -17,6 +18,25 @@ const USER_AGENT_VALUE: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VE
 
 /// The default timeout of the built-in transport (pymilvus's).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The longest timeout accepted: a day. (Longer ones overflow the clock arithmetic of some
+/// platforms; an import call that takes a day is dead.)
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Checks a timeout setting: longer than zero, at most [`MAX_TIMEOUT`].
+pub(crate) fn check_timeout(what: &str, timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() {
+        return Err(Error::Config(format!(
+            "the {what} must be longer than zero"
+        )));
+    }
+    if timeout > MAX_TIMEOUT {
+        return Err(Error::Config(format!(
+            "the {what} of {timeout:?} is longer than the maximum of 24 h"
+        )));
+    }
+    Ok(())
+}
 
 /// The five import-job endpoints.
 #[derive(Clone, Copy, Debug)]
@@ -68,7 +88,9 @@ pub struct BulkImportApi {
 
 struct Inner {
     base_url: String,
-    api_key: String,
+    has_api_key: bool,
+    /// The API key in every form to scrub from error text.
+    secrets: Secrets,
     authorization: HeaderValue,
     transport: Box<dyn Transport>,
 }
@@ -185,12 +207,8 @@ impl BulkImportApi {
             Ok(reply) => reply,
             Err(source) => return Err(Error::Transport { url, source }),
         };
-        let response = Response::new(reply, url, started.elapsed());
-
-        let mut secrets = Vec::with_capacity(1 + request_secrets.len());
-        secrets.push(inner.api_key.as_str());
-        secrets.extend_from_slice(request_secrets);
-        decode(response, &secrets)
+        let secrets = inner.secrets.with(request_secrets);
+        decode(Response::new(reply, url, started.elapsed(), secrets))
     }
 }
 
@@ -198,16 +216,16 @@ impl fmt::Debug for BulkImportApi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkImportApi")
             .field("base_url", &self.inner.base_url)
-            .field("api_key", &redacted(&self.inner.api_key))
+            .field("api_key", &redacted(self.inner.has_api_key))
             .finish_non_exhaustive()
     }
 }
 
-fn redacted(key: &str) -> &'static str {
-    if key.is_empty() {
-        ""
-    } else {
+fn redacted(present: bool) -> &'static str {
+    if present {
         "<redacted>"
+    } else {
+        ""
     }
 }
 
@@ -275,8 +293,8 @@ impl BulkImportApiBuilder {
                 )
             })?;
         authorization.set_sensitive(true);
-        if self.timeout == Some(Duration::ZERO) {
-            return Err(Error::Config("the timeout must be longer than zero".into()));
+        if let Some(timeout) = self.timeout {
+            check_timeout("timeout", timeout)?;
         }
         let transport = match (self.transport, self.timeout) {
             (Some(_), Some(_)) => {
@@ -292,7 +310,8 @@ impl BulkImportApiBuilder {
         Ok(BulkImportApi {
             inner: Arc::new(Inner {
                 base_url,
-                api_key: self.api_key,
+                has_api_key: !self.api_key.is_empty(),
+                secrets: Secrets::new([self.api_key.as_str()]),
                 authorization,
                 transport,
             }),
@@ -306,7 +325,7 @@ fn default_transport(timeout: Duration) -> Result<Box<dyn Transport>, Error> {
         crate::UreqTransport::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
-            .build(),
+            .build()?,
     ))
 }
 
@@ -319,9 +338,14 @@ fn default_transport(_timeout: Duration) -> Result<Box<dyn Transport>, Error> {
 
 impl fmt::Debug for BulkImportApiBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = if has_userinfo(&self.url) {
+            "<a URL with credentials>"
+        } else {
+            &self.url
+        };
         f.debug_struct("BulkImportApiBuilder")
-            .field("url", &self.url)
-            .field("api_key", &redacted(&self.api_key))
+            .field("url", &url)
+            .field("api_key", &redacted(!self.api_key.is_empty()))
             .field("timeout", &self.timeout)
             .field(
                 "transport",
@@ -335,9 +359,23 @@ impl fmt::Debug for BulkImportApiBuilder {
     }
 }
 
+/// True when the authority part of `url` carries `user:password@` (scheme or not).
+fn has_userinfo(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+}
+
 /// Checks `url` and returns it without a trailing `/`, keeping any path prefix.
 fn base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim();
+    if has_userinfo(trimmed) {
+        // Checked first and not echoed: the user part may hold a password.
+        return Err(Error::Config(
+            "the URL must not carry credentials; pass them with api_key()".into(),
+        ));
+    }
     let uri: http::Uri = trimmed
         .parse()
         .map_err(|e| Error::Config(format!("{trimmed:?} is not a URL: {e}")))?;
@@ -357,12 +395,6 @@ fn base_url(url: &str) -> Result<String, Error> {
     let authority = uri
         .authority()
         .ok_or_else(|| Error::Config(format!("{trimmed:?} has no host")))?;
-    if authority.as_str().contains('@') {
-        // Not echoed: the user part may hold a password.
-        return Err(Error::Config(
-            "the URL must not carry credentials; pass them with api_key()".into(),
-        ));
-    }
     if authority.host().is_empty() {
         return Err(Error::Config(format!("{trimmed:?} has no host")));
     }
@@ -410,7 +442,15 @@ mod tests {
         ] {
             assert!(base_url(bad).is_err(), "{bad:?} accepted");
         }
-        let err = base_url("https://user:hunter2@h").unwrap_err().to_string();
-        assert!(!err.contains("hunter2"), "{err}");
+        for with_password in [
+            "https://user:hunter2@h",
+            "ftp://user:hunter2@h",
+            "user:hunter2@h:19530",
+            "http://user:hunter2@",
+            "http://user:hunter2@h:notaport/x",
+        ] {
+            let err = base_url(with_password).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 }

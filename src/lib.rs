@@ -163,6 +163,7 @@
 mod api;
 mod error;
 mod model;
+mod redact;
 mod request;
 mod response;
 mod transport;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::model::{kind, FromData};
+use crate::redact::Secrets;
 
 /// How much of a body an error quotes.
 const SNIPPET_BYTES: usize = 512;
@@ -41,17 +42,32 @@ pub struct Response {
     body: Vec<u8>,
     url: String,
     elapsed: Duration,
+    /// What to scrub from any error text made from this reply.
+    secrets: Secrets,
 }
 
 impl Response {
-    pub(crate) fn new(raw: http::Response<Vec<u8>>, url: String, elapsed: Duration) -> Self {
-        let (parts, body) = raw.into_parts();
+    /// A reply to a request that carried `secrets`. Header values that echo one are marked
+    /// sensitive, so `Debug` prints `Sensitive` for them; `headers()` still returns them.
+    pub(crate) fn new(
+        raw: http::Response<Vec<u8>>,
+        url: String,
+        elapsed: Duration,
+        secrets: Secrets,
+    ) -> Self {
+        let (mut parts, body) = raw.into_parts();
+        for value in parts.headers.values_mut() {
+            if secrets.appear_in(value.as_bytes()) {
+                value.set_sensitive(true);
+            }
+        }
         Response {
             status: parts.status,
             headers: parts.headers,
             body,
             url,
             elapsed,
+            secrets,
         }
     }
 
@@ -79,10 +95,12 @@ impl Response {
     /// unknown fields included, or a struct of your own.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
-            reason: format!("the body is not the JSON asked for: {e}"),
+            reason: self
+                .secrets
+                .scrub(format!("the body is not the JSON asked for: {e}")),
             status: self.status_code(),
             url: self.url.clone(),
-            snippet: snippet(&self.body, &[]),
+            snippet: self.snippet(),
             response: None,
         })
     }
@@ -116,7 +134,7 @@ impl Response {
             Err(Error::HttpStatus {
                 status: self.status_code(),
                 url: self.url.clone(),
-                body: snippet(&self.body, &[]),
+                body: self.snippet(),
                 response: Box::new(self.clone()),
             })
         }
@@ -159,39 +177,28 @@ impl<T> ApiResponse<T> {
     }
 }
 
-/// The start of `body` as text, with each secret replaced by `***`.
-pub(crate) fn snippet(body: &[u8], secrets: &[&str]) -> String {
-    let cut = body.len().min(SNIPPET_BYTES);
-    let mut text = String::from_utf8_lossy(&body[..cut]).into_owned();
-    if body.len() > cut {
-        // A cut inside a UTF-8 sequence shows as U+FFFD; that is fine for a snippet.
-        text.push_str(&format!("… ({} bytes in all)", body.len()));
+impl Response {
+    /// The start of the body as text, secrets scrubbed (before cutting, so that no part of a
+    /// secret that crosses the cut survives).
+    fn snippet(&self) -> String {
+        self.quote(
+            String::from_utf8_lossy(&self.body).into_owned(),
+            self.body.len(),
+        )
     }
-    scrub(text, secrets)
-}
 
-/// Replaces every non-empty secret in `text` by `***`.
-pub(crate) fn scrub(mut text: String, secrets: &[&str]) -> String {
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if text.contains(secret) {
-            text = text.replace(secret, "***");
+    /// `text` (from a reply of `total` bytes) scrubbed and cut to a quotable length.
+    fn quote(&self, text: String, total: usize) -> String {
+        let mut text = self.secrets.scrub(text);
+        if text.len() > SNIPPET_BYTES {
+            let mut cut = SNIPPET_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(&format!("… ({total} bytes in all)"));
         }
-    }
-    text
-}
-
-/// Marks every reply header that echoes a secret as sensitive, so that `Debug` of the reply (and
-/// of any error holding it) prints `Sensitive` instead; `headers()` still returns the value.
-fn hide_echoed_secrets(headers: &mut http::HeaderMap, secrets: &[&str]) {
-    for value in headers.values_mut() {
-        let bytes = value.as_bytes();
-        let echoes = secrets
-            .iter()
-            .filter(|s| !s.is_empty())
-            .any(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()));
-        if echoes {
-            value.set_sensitive(true);
-        }
+        text
     }
 }
 
@@ -201,33 +208,30 @@ fn hide_echoed_secrets(headers: &mut http::HeaderMap, secrets: &[&str]) {
 ///   else [`Error::HttpStatus`];
 /// * 2xx: success is `code == 0`, or the legacy `code == 200` with a `data` object; any other
 ///   `code` is [`Error::Api`]; a body that is not such an envelope is [`Error::Decode`].
-pub(crate) fn decode<T: FromData>(
-    mut response: Response,
-    secrets: &[&str],
-) -> Result<ApiResponse<T>, Error> {
-    hide_echoed_secrets(&mut response.headers, secrets);
+pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, Error> {
     let status = response.status_code();
     let parsed: Result<Value, _> = serde_json::from_slice(&response.body);
     let decode_error = |reason: String, response: Response| Error::Decode {
-        reason: scrub(reason, secrets),
+        reason: response.secrets.scrub(reason),
         status,
         url: response.url.clone(),
-        snippet: snippet(&response.body, secrets),
+        snippet: response.snippet(),
         response: Some(Box::new(response)),
     };
-    let api_error = |code: i64, message: Option<&Value>, response: Response| Error::Api {
-        code,
-        message: scrub(
-            match message {
-                Some(Value::String(s)) => s.clone(),
-                None | Some(Value::Null) => String::new(),
-                Some(other) => other.to_string(),
-            },
-            secrets,
-        ),
-        status,
-        url: response.url.clone(),
-        response: Box::new(response),
+    let api_error = |code: i64, message: Option<&Value>, response: Response| {
+        let message = match message {
+            Some(Value::String(s)) => s.clone(),
+            None | Some(Value::Null) => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let total = message.len();
+        Error::Api {
+            code,
+            message: response.quote(message, total),
+            status,
+            url: response.url.clone(),
+            response: Box::new(response),
+        }
     };
 
     if !(200..300).contains(&status) {
@@ -239,7 +243,7 @@ pub(crate) fn decode<T: FromData>(
         return Err(Error::HttpStatus {
             status,
             url: response.url.clone(),
-            body: snippet(&response.body, secrets),
+            body: response.snippet(),
             response: Box::new(response),
         });
     }

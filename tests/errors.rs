@@ -522,3 +522,127 @@ fn reply_headers_echoing_the_key_are_hidden_from_debug() {
     let headers = err.response().unwrap().headers();
     assert_eq!(headers["x-echo"], format!("Bearer {API_KEY}").as_str());
 }
+
+#[test]
+fn a_secret_crossing_the_quote_limit_is_scrubbed_whole() {
+    for offset in [490, 500, 505, 511, 512] {
+        let body = format!(
+            "<html>{}{API_KEY}{}</html>",
+            "x".repeat(offset - 6),
+            "y".repeat(600)
+        );
+        let err = replying_with_key(502, &body, API_KEY);
+        let text = err.to_string();
+        assert_no_secret(&text);
+        assert!(
+            !text.contains("db_admin:Pa55"),
+            "a part leaked at offset {offset}: {text}"
+        );
+    }
+}
+
+fn replying_with_key(status: u16, body: &str, key: &str) -> Error {
+    Recorder::replying(status, body.as_bytes())
+        .api("https://api.cloud.zilliz.com", key)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err()
+}
+
+#[test]
+fn secrets_echoed_in_other_forms_are_scrubbed() {
+    // The password half alone, JSON-escaped, with Go's HTML-safe escapes, and raw in plain text.
+    let key = "admin:p<a>ss&\"word";
+    for (status, body) in [
+        (401, r#"{"code":1800,"message":"rejected p<a>ss&\"word"}"#),
+        (
+            401,
+            r#"{"code":1800,"message":"rejected admin:p<a>ss&\"word"}"#,
+        ),
+        (
+            401,
+            r#"{"code":1800,"message":"rejected p\u003ca\u003ess\u0026\"word"}"#,
+        ),
+        (
+            200,
+            r#"{"code":0,"data":{"records":"p\u003ca\u003ess\u0026\"word"}}"#,
+        ),
+        (403, r#"denied for p<a>ss&"word"#),
+    ] {
+        let err = replying_with_key(status, body, key);
+        let (display, debug) = (err.to_string(), format!("{err:?}"));
+        for text in [&display, &debug] {
+            assert!(
+                !text.contains("ss&") && !text.contains("ss\\u0026"),
+                "{text}"
+            );
+            assert!(text.contains("***"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn errors_made_from_the_raw_response_are_scrubbed_too() {
+    let body = format!("<html>{API_KEY}</html>");
+    let err = replying_with_key(500, &body, API_KEY);
+    let response = err.response().unwrap();
+    let again = response.raise_for_status().unwrap_err();
+    assert_no_secret(&again.to_string());
+    assert_no_secret(&format!("{again:?}"));
+    let not_json = response.json::<serde_json::Value>().unwrap_err();
+    assert_no_secret(&not_json.to_string());
+    // serde's own message quotes values: a secret there is scrubbed as well.
+    let body = format!(r#"{{"code":0,"data":{{"jobId":"1","records":"{API_KEY}"}}}}"#);
+    let err = Recorder::replying(200, body.as_bytes())
+        .api("http://h", API_KEY)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Wrong {
+        data: Inner,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        records: Vec<u8>,
+    }
+    let typed = err.response().unwrap().json::<Wrong>().unwrap_err();
+    assert_no_secret(&typed.to_string());
+}
+
+#[test]
+fn long_api_messages_are_quoted_briefly() {
+    let message = "m".repeat(100_000);
+    let err = list_err(200, &format!(r#"{{"code":1100,"message":"{message}"}}"#));
+    let text = err.to_string();
+    assert!(text.len() < 800, "{} bytes", text.len());
+    assert!(text.contains("100000 bytes in all"), "{text}");
+}
+
+#[test]
+fn timeouts_out_of_range_are_configuration_errors() {
+    // The built-in transport is what a timeout configures.
+    #[cfg(feature = "ureq")]
+    {
+        for timeout in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX / 2),
+            Duration::from_secs(86_401),
+        ] {
+            let message = config_err(BulkImportApi::builder("http://h").timeout(timeout));
+            assert!(message.contains("24 h"), "{message}");
+        }
+        BulkImportApi::builder("http://h")
+            .timeout(Duration::from_secs(86_400))
+            .build()
+            .expect("a day is allowed");
+        use milvus_bulk_import::UreqTransport;
+        for builder in [
+            UreqTransport::builder().timeout(Duration::ZERO),
+            UreqTransport::builder().connect_timeout(Duration::MAX),
+            UreqTransport::builder().max_response_bytes(0),
+        ] {
+            assert!(matches!(builder.build(), Err(Error::Config(_))));
+        }
+    }
+}

@@ -446,7 +446,10 @@ fn calls_and_clones_reuse_one_keep_alive_connection() {
 
 /// A client whose transport refuses replies over 1 MiB.
 fn client_with_1mib_limit(server: &Server) -> BulkImportApi {
-    let transport = UreqTransport::builder().max_response_bytes(1 << 20).build();
+    let transport = UreqTransport::builder()
+        .max_response_bytes(1 << 20)
+        .build()
+        .expect("a valid transport");
     assert_eq!(transport.max_response_bytes(), 1 << 20);
     BulkImportApi::builder(server.url())
         .api_key("root:Milvus")

@@ -3,7 +3,8 @@
 use std::io;
 use std::time::Duration;
 
-use crate::error::{TransportError, TransportErrorKind};
+use crate::api::check_timeout;
+use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::transport::Transport;
 
 /// The default transport: a keep-alive [ureq](https://docs.rs/ureq/3) agent with rustls.
@@ -27,7 +28,7 @@ use crate::transport::Transport;
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .timeout(Duration::from_secs(60))
 ///     .max_response_bytes(64 << 20)
-///     .build();
+///     .build()?;
 /// let api = BulkImportApi::builder("http://127.0.0.1:19530")
 ///     .api_key("root:Milvus")
 ///     .transport(transport)
@@ -57,16 +58,12 @@ impl UreqTransport {
 
     /// A transport with the default settings.
     pub fn new() -> Self {
-        Self::builder().build()
+        UreqTransportBuilder::default().agent()
     }
 
     /// Settings to start from: 20 s timeouts, a 16 MiB reply limit.
     pub fn builder() -> UreqTransportBuilder {
-        UreqTransportBuilder {
-            connect_timeout: Self::DEFAULT_TIMEOUT,
-            timeout: Self::DEFAULT_TIMEOUT,
-            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
-        }
+        UreqTransportBuilder::default()
     }
 
     /// The largest reply body this transport accepts.
@@ -78,6 +75,16 @@ impl UreqTransport {
 impl Default for UreqTransport {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Default for UreqTransportBuilder {
+    fn default() -> Self {
+        UreqTransportBuilder {
+            connect_timeout: UreqTransport::DEFAULT_TIMEOUT,
+            timeout: UreqTransport::DEFAULT_TIMEOUT,
+            max_response_bytes: UreqTransport::DEFAULT_MAX_RESPONSE_BYTES,
+        }
     }
 }
 
@@ -102,8 +109,21 @@ impl UreqTransportBuilder {
         self
     }
 
-    /// Builds the transport and its connection pool.
-    pub fn build(self) -> UreqTransport {
+    /// Checks the settings and builds the transport and its connection pool.
+    ///
+    /// Fails with [`Error::Config`] for a timeout of zero or over 24 h, or a reply limit of 0.
+    pub fn build(self) -> Result<UreqTransport, Error> {
+        check_timeout("connect timeout", self.connect_timeout)?;
+        check_timeout("timeout", self.timeout)?;
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the reply limit must be at least 1 byte".into(),
+            ));
+        }
+        Ok(self.agent())
+    }
+
+    fn agent(self) -> UreqTransport {
         let connect = Some(self.connect_timeout);
         let io = Some(self.timeout);
         let agent = ::ureq::Agent::config_builder()
