@@ -646,3 +646,22 @@ fn timeouts_out_of_range_are_configuration_errors() {
         }
     }
 }
+
+#[test]
+fn hostile_replies_are_typed_errors_not_panics() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_data = format!(r#"{{"code":0,"data":{{"records":[{{"jobId":"1","x":{deep}}}]}}}}"#);
+    let huge_number = r#"{"code":0,"data":{"records":[{"jobId":"1","progress":1e400}]}}"#;
+    let huge_code = r#"{"code":99999999999999999999999,"message":"x"}"#;
+    for body in [
+        deep.as_str(),
+        deep_data.as_str(),
+        huge_number,
+        huge_code,
+        "\u{0}",
+        "{\"code\":0,",
+    ] {
+        let err = list_err(200, body);
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+}
