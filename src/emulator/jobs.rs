@@ -1,0 +1,434 @@
+//! The emulator's job store: import jobs and how they move through their states.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+use super::{Flavor, Timing};
+use crate::ImportJobState;
+
+/// Where a job is in its life. Import progress moves 0 → 25 → 50 → 75, then the job ends.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Stage {
+    Pending,
+    Importing(u32),
+    Uncommitted,
+    Committing,
+    Completed,
+    Failed(String),
+    /// A state seeded by a test that the lifecycle does not produce (e.g. `None`); stays put.
+    Other(String),
+}
+
+impl Stage {
+    pub(crate) fn state(&self) -> ImportJobState {
+        match self {
+            Stage::Pending => ImportJobState::Pending,
+            Stage::Importing(_) => ImportJobState::Importing,
+            Stage::Uncommitted => ImportJobState::Uncommitted,
+            Stage::Committing => ImportJobState::Committing,
+            Stage::Completed => ImportJobState::Completed,
+            Stage::Failed(_) => ImportJobState::Failed,
+            Stage::Other(name) => ImportJobState::from(name.as_str()),
+        }
+    }
+
+    fn progress(&self) -> u32 {
+        match self {
+            Stage::Pending | Stage::Failed(_) | Stage::Other(_) => 0,
+            Stage::Importing(p) => *p,
+            Stage::Uncommitted | Stage::Committing => 99,
+            Stage::Completed => 100,
+        }
+    }
+}
+
+/// One import job.
+#[derive(Clone, Debug)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) db: String,
+    /// Zilliz Cloud: the cluster id, or `project/region`; empty on Milvus.
+    pub(crate) target: String,
+    pub(crate) collection: String,
+    /// Source groups: Milvus `files`, Zilliz `objectUrls` / `dataPaths` / `[objectUrl]`.
+    pub(crate) sources: Vec<Vec<String>>,
+    pub(crate) two_phase: bool,
+    /// Set when a source path holds the failure marker: the job fails at the end of importing.
+    pub(crate) fail_reason: Option<String>,
+    pub(crate) stage: Stage,
+    pub(crate) aborted: bool,
+    created: SystemTime,
+    completed: Option<SystemTime>,
+    /// When the stage last changed (for [`Timing::RealTime`]).
+    changed: Instant,
+    rows_per_group: u64,
+}
+
+/// What a new job is made from.
+pub(crate) struct NewJob {
+    pub(crate) db: String,
+    pub(crate) target: String,
+    pub(crate) collection: String,
+    pub(crate) sources: Vec<Vec<String>>,
+    pub(crate) two_phase: bool,
+    pub(crate) fail_reason: Option<String>,
+    pub(crate) stage: Stage,
+}
+
+impl Job {
+    /// Moves one step along the lifecycle; terminal and waiting stages stay put.
+    pub(crate) fn step(&mut self) {
+        let next = match &self.stage {
+            Stage::Pending => Stage::Importing(25),
+            Stage::Importing(p) if *p < 75 => Stage::Importing(p + 25),
+            Stage::Importing(_) => match (&self.fail_reason, self.two_phase) {
+                (Some(reason), _) => Stage::Failed(reason.clone()),
+                (None, true) => Stage::Uncommitted,
+                (None, false) => Stage::Completed,
+            },
+            Stage::Committing => Stage::Completed,
+            Stage::Uncommitted | Stage::Completed | Stage::Failed(_) | Stage::Other(_) => return,
+        };
+        self.set_stage(next);
+    }
+
+    pub(crate) fn set_stage(&mut self, stage: Stage) {
+        if matches!(stage, Stage::Completed | Stage::Failed(_)) && self.completed.is_none() {
+            self.completed = Some(SystemTime::now());
+        }
+        self.stage = stage;
+        self.changed = Instant::now();
+    }
+
+    /// Under [`Timing::RealTime`], catches up with the clock.
+    fn catch_up(&mut self, timing: Timing, now: Instant) {
+        if let Timing::RealTime(total) = timing {
+            let interval = (total / 4).max(Duration::from_millis(1));
+            while now.duration_since(self.changed) >= interval {
+                let before = self.stage.clone();
+                let changed = self.changed + interval;
+                self.step();
+                if self.stage == before {
+                    break;
+                }
+                self.changed = changed;
+            }
+        }
+    }
+
+    fn total_rows(&self) -> u64 {
+        self.rows_per_group * self.sources.len() as u64
+    }
+
+    fn imported_rows(&self) -> u64 {
+        match self.stage {
+            Stage::Uncommitted | Stage::Committing | Stage::Completed => self.total_rows(),
+            Stage::Importing(p) => self.total_rows() * u64::from(p) / 100,
+            Stage::Pending | Stage::Failed(_) | Stage::Other(_) => 0,
+        }
+    }
+
+    fn file_name(group: &[String]) -> String {
+        format!("[{}]", group.join(", "))
+    }
+
+    fn group_bytes(&self) -> u64 {
+        self.rows_per_group * 128
+    }
+
+    fn complete_time(&self) -> String {
+        self.completed.map(rfc3339).unwrap_or_default()
+    }
+
+    fn reason(&self) -> &str {
+        match &self.stage {
+            Stage::Failed(reason) => reason,
+            _ => "",
+        }
+    }
+
+    /// The record of this job in a `list` reply.
+    pub(crate) fn record(&self, flavor: Flavor) -> Value {
+        let mut record = Map::new();
+        record.insert("jobId".into(), json!(self.id));
+        record.insert("collectionName".into(), json!(self.collection));
+        record.insert("state".into(), json!(self.stage.state().as_str()));
+        if flavor == Flavor::Milvus {
+            record.insert("progress".into(), json!(self.stage.progress()));
+            if !self.reason().is_empty() {
+                record.insert("reason".into(), json!(self.reason()));
+            }
+        }
+        Value::Object(record)
+    }
+
+    /// The `data` of a `describe` reply.
+    pub(crate) fn describe(&self, flavor: Flavor) -> Value {
+        let progress = self.stage.progress();
+        let details: Vec<Value> = self
+            .sources
+            .iter()
+            .map(|group| {
+                let (state, group_progress, imported) = match &self.stage {
+                    Stage::Pending | Stage::Other(_) => ("Pending", 0, 0),
+                    Stage::Importing(p) => {
+                        ("InProgress", *p, self.rows_per_group * u64::from(*p) / 100)
+                    }
+                    Stage::Failed(_) => ("Failed", 0, 0),
+                    _ => ("Completed", 100, self.rows_per_group),
+                };
+                let mut detail = Map::new();
+                detail.insert("fileName".into(), json!(Self::file_name(group)));
+                detail.insert("fileSize".into(), json!(self.group_bytes()));
+                detail.insert("progress".into(), json!(group_progress));
+                detail.insert("completeTime".into(), json!(self.complete_time()));
+                detail.insert("state".into(), json!(state));
+                detail.insert("importedRows".into(), json!(imported));
+                match flavor {
+                    Flavor::Milvus => {
+                        detail.insert("totalRows".into(), json!(self.rows_per_group));
+                        if !self.reason().is_empty() {
+                            detail.insert("reason".into(), json!(self.reason()));
+                        }
+                    }
+                    Flavor::Cloud => {
+                        detail.insert("reason".into(), json!(self.reason()));
+                    }
+                }
+                Value::Object(detail)
+            })
+            .collect();
+        let file_size = self.group_bytes() * self.sources.len() as u64;
+        let mut data = Map::new();
+        data.insert("jobId".into(), json!(self.id));
+        data.insert("collectionName".into(), json!(self.collection));
+        match flavor {
+            Flavor::Milvus => {
+                data.insert("createTime".into(), json!(rfc3339(self.created)));
+                data.insert("completeTime".into(), json!(self.complete_time()));
+                data.insert("state".into(), json!(self.stage.state().as_str()));
+                data.insert("progress".into(), json!(progress));
+                data.insert("importedRows".into(), json!(self.imported_rows()));
+                data.insert("totalRows".into(), json!(self.total_rows()));
+                if !self.reason().is_empty() {
+                    data.insert("reason".into(), json!(self.reason()));
+                }
+                data.insert("fileSize".into(), json!(file_size));
+            }
+            Flavor::Cloud => {
+                let names: Vec<&str> = self.sources.iter().flatten().map(String::as_str).collect();
+                data.insert("fileName".into(), json!(names.join(",")));
+                data.insert("fileSize".into(), json!(file_size));
+                data.insert("state".into(), json!(self.stage.state().as_str()));
+                data.insert("progress".into(), json!(progress));
+                data.insert("completeTime".into(), json!(self.complete_time()));
+                data.insert("reason".into(), json!(self.reason()));
+                data.insert("totalRows".into(), json!(self.total_rows()));
+            }
+        }
+        data.insert("details".into(), Value::Array(details));
+        Value::Object(data)
+    }
+}
+
+/// All jobs, in creation order, with the idempotency keys that point at them.
+#[derive(Debug)]
+pub(crate) struct Jobs {
+    jobs: Vec<Job>,
+    by_id: HashMap<String, usize>,
+    /// (collection, Idempotency-Key) → job id.
+    idempotency: HashMap<(String, String), String>,
+    next_id: u64,
+    rng: u64,
+    flavor: Flavor,
+    timing: Timing,
+    rows_per_group: u64,
+}
+
+impl Jobs {
+    pub(crate) fn new(flavor: Flavor, timing: Timing, rows_per_group: u64) -> Self {
+        Jobs {
+            jobs: Vec::new(),
+            by_id: HashMap::new(),
+            idempotency: HashMap::new(),
+            // Milvus ids are large decimal int64s; start from a realistic one.
+            next_id: 453_240_863_839_750_922,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            flavor,
+            timing,
+            rows_per_group,
+        }
+    }
+
+    fn new_id(&mut self) -> String {
+        match self.flavor {
+            Flavor::Milvus => {
+                let id = self.next_id;
+                self.next_id += 1;
+                id.to_string()
+            }
+            Flavor::Cloud => {
+                const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+                let mut id = String::from("job-");
+                for _ in 0..21 {
+                    // xorshift64*: deterministic, good enough for ids.
+                    self.rng ^= self.rng >> 12;
+                    self.rng ^= self.rng << 25;
+                    self.rng ^= self.rng >> 27;
+                    let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+                    id.push(ALPHABET[(r >> 58) as usize % ALPHABET.len()] as char);
+                }
+                id
+            }
+        }
+    }
+
+    /// Adds a job and returns its id.
+    pub(crate) fn insert(&mut self, new: NewJob) -> String {
+        let id = self.new_id();
+        let mut job = Job {
+            id: id.clone(),
+            db: new.db,
+            target: new.target,
+            collection: new.collection,
+            sources: new.sources,
+            two_phase: new.two_phase,
+            fail_reason: new.fail_reason,
+            stage: Stage::Pending,
+            aborted: false,
+            created: SystemTime::now(),
+            completed: None,
+            changed: Instant::now(),
+            rows_per_group: self.rows_per_group,
+        };
+        job.set_stage(new.stage);
+        self.by_id.insert(id.clone(), self.jobs.len());
+        self.jobs.push(job);
+        id
+    }
+
+    pub(crate) fn idempotent(&self, collection: &str, key: &str) -> Option<&str> {
+        self.idempotency
+            .get(&(collection.to_string(), key.to_string()))
+            .map(String::as_str)
+    }
+
+    pub(crate) fn remember(&mut self, collection: &str, key: &str, id: &str) {
+        self.idempotency
+            .insert((collection.to_string(), key.to_string()), id.to_string());
+    }
+
+    /// The job `id`, brought up to date with the clock.
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Job> {
+        let timing = self.timing;
+        let job = self.by_id.get(id).map(|&i| &mut self.jobs[i])?;
+        job.catch_up(timing, Instant::now());
+        Some(job)
+    }
+
+    /// Jobs for which `keep` is true, brought up to date with the clock, in creation order.
+    pub(crate) fn matching(&mut self, keep: impl Fn(&Job) -> bool) -> Vec<&Job> {
+        let now = Instant::now();
+        let timing = self.timing;
+        for job in &mut self.jobs {
+            job.catch_up(timing, now);
+        }
+        self.jobs.iter().filter(|job| keep(job)).collect()
+    }
+
+    pub(crate) fn timing(&self) -> Timing {
+        self.timing
+    }
+
+    pub(crate) fn advance_all(&mut self, steps: u32) {
+        for job in &mut self.jobs {
+            for _ in 0..steps {
+                job.step();
+            }
+        }
+    }
+}
+
+/// `t` as RFC 3339 in UTC, to the second (`2025-01-16T08:42:09Z`).
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        let at = |secs| rfc3339(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_737_016_929), "2025-01-16T08:42:09Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    fn job(two_phase: bool, fail: bool) -> Jobs {
+        let mut jobs = Jobs::new(Flavor::Milvus, Timing::Manual, 1000);
+        jobs.insert(NewJob {
+            db: "default".into(),
+            target: String::new(),
+            collection: "c".into(),
+            sources: vec![vec!["a.parquet".into()], vec!["b.parquet".into()]],
+            two_phase,
+            fail_reason: fail.then(|| "bad file".to_string()),
+            stage: Stage::Pending,
+        });
+        jobs
+    }
+
+    #[test]
+    fn lifecycle_ends_completed_uncommitted_or_failed() {
+        for (two_phase, fail, end) in [
+            (false, false, Stage::Completed),
+            (true, false, Stage::Uncommitted),
+            (false, true, Stage::Failed("bad file".into())),
+        ] {
+            let mut jobs = job(two_phase, fail);
+            let mut seen = Vec::new();
+            for _ in 0..6 {
+                let j = jobs.get_mut("453240863839750922").unwrap();
+                seen.push(j.stage.clone());
+                j.step();
+            }
+            assert_eq!(
+                seen[..5],
+                [
+                    Stage::Pending,
+                    Stage::Importing(25),
+                    Stage::Importing(50),
+                    Stage::Importing(75),
+                    end.clone()
+                ]
+            );
+            assert_eq!(seen[5], end, "terminal and waiting stages stay put");
+        }
+    }
+
+    #[test]
+    fn cloud_ids_look_like_zilliz_ids_and_differ() {
+        let mut jobs = Jobs::new(Flavor::Cloud, Timing::Manual, 1);
+        let a = jobs.new_id();
+        let b = jobs.new_id();
+        assert!(a.starts_with("job-") && a.len() == 25, "{a}");
+        assert_ne!(a, b);
+    }
+}

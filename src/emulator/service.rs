@@ -1,0 +1,641 @@
+//! The emulator's REST service: routes, authentication, body binding and the error codes of
+//! the real servers (wire-protocol.md §2–§5).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use http::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use super::jobs::{Jobs, NewJob, Stage};
+use super::{Config, Flavor, RecordedRequest, Timing};
+
+/// One request as the server read it.
+pub(crate) struct Incoming {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+/// One reply to write.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn ok(data: Value) -> Reply {
+        Reply::json(200, json!({"code": 0, "data": data}))
+    }
+
+    /// A business error: HTTP 200 with a `code` and `message`, as Milvus sends them.
+    fn error(code: i64, message: impl Into<String>) -> Reply {
+        Reply::json(200, json!({"code": code, "message": message.into()}))
+    }
+
+    pub(crate) fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Body binding failures, as gin reports them.
+fn format_error(detail: impl std::fmt::Display) -> Reply {
+    Reply::error(
+        1801,
+        format!("can only accept json format request, error: {detail}"),
+    )
+}
+
+fn missing(strukt: &str, field: &str) -> Reply {
+    Reply::error(
+        1802,
+        format!(
+            "missing required parameters, error: Key: '{strukt}.{field}' Error:Field validation \
+             for '{field}' failed on the 'required' tag"
+        ),
+    )
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn wrong_type(strukt: &str, key: &str, value: &Value, want: &str) -> Reply {
+    format_error(format!(
+        "json: cannot unmarshal {} into Go struct field {strukt}.{key} of type {want}",
+        json_type(value)
+    ))
+}
+
+/// Reads typed fields out of a request body, failing the way the server's binding does.
+struct Body<'a> {
+    strukt: &'static str,
+    map: &'a Map<String, Value>,
+}
+
+impl Body<'_> {
+    fn string(&self, key: &str) -> Result<String, Reply> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(wrong_type(self.strukt, key, other, "string")),
+        }
+    }
+
+    fn required_string(&self, key: &str, field: &str) -> Result<String, Reply> {
+        let value = self.string(key)?;
+        if value.is_empty() {
+            return Err(missing(self.strukt, field));
+        }
+        Ok(value)
+    }
+
+    fn groups(&self, key: &str) -> Result<Option<Vec<Vec<String>>>, Reply> {
+        let bad = |v: &Value| wrong_type(self.strukt, key, v, "[][]string");
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(groups)) => groups
+                .iter()
+                .map(|group| match group {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_string).ok_or_else(|| bad(item)))
+                        .collect(),
+                    other => Err(bad(other)),
+                })
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(other) => Err(bad(other)),
+        }
+    }
+
+    fn options(&self) -> Result<BTreeMap<String, String>, Reply> {
+        match self.map.get("options") {
+            None | Some(Value::Null) => Ok(BTreeMap::new()),
+            Some(Value::Object(options)) => options
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    other => Err(wrong_type(self.strukt, "options", other, "string")),
+                })
+                .collect(),
+            Some(other) => Err(wrong_type(
+                self.strukt,
+                "options",
+                other,
+                "map[string]string",
+            )),
+        }
+    }
+
+    fn int(&self, key: &str) -> Result<Option<i64>, Reply> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+            Some(other) => Err(wrong_type(self.strukt, key, other, "int")),
+        }
+    }
+}
+
+/// The emulated server: configuration, jobs and the requests received.
+pub(crate) struct Service {
+    pub(crate) config: Config,
+    pub(crate) jobs: Mutex<Jobs>,
+    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+}
+
+const PREFIX: &str = "/v2/vectordb/jobs/import/";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Create,
+    Describe,
+    List,
+    Commit,
+    Abort,
+}
+
+impl Service {
+    pub(crate) fn new(config: Config) -> Self {
+        let jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
+        Service {
+            config,
+            jobs: Mutex::new(jobs),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn jobs(&self) -> std::sync::MutexGuard<'_, Jobs> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn record(&self, request: &Incoming) {
+        let mut headers = request.headers.clone();
+        if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
+            value.set_sensitive(true);
+        }
+        let recorded = RecordedRequest {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            headers,
+            json: serde_json::from_slice(&request.body).ok(),
+            body: request.body.clone(),
+        };
+        self.requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(recorded);
+    }
+
+    fn route(&self, method: &str, path: &str) -> Option<Route> {
+        if method != "POST" {
+            return None;
+        }
+        let route = match (path.strip_prefix(PREFIX)?, self.config.flavor) {
+            ("create", _) => Route::Create,
+            ("describe", _) => Route::Describe,
+            ("get_progress", Flavor::Milvus) | ("getProgress", Flavor::Cloud) => Route::Describe,
+            ("list", _) => Route::List,
+            ("commit", _) => Route::Commit,
+            ("abort", _) => Route::Abort,
+            _ => return None,
+        };
+        Some(route)
+    }
+
+    /// Answers one request.
+    pub(crate) fn handle(&self, request: &Incoming) -> Reply {
+        self.record(request);
+        let Some(route) = self.route(&request.method, &request.path) else {
+            return Reply::text(404, "404 page not found");
+        };
+        if let Some(reply) = self.authenticate(&request.headers) {
+            return reply;
+        }
+        let body = match bind(&request.body) {
+            Ok(map) => map,
+            Err(reply) => return reply,
+        };
+        let result = match (self.config.flavor, route) {
+            (Flavor::Milvus, Route::Create) => self.milvus_create(&body, &request.headers),
+            (Flavor::Milvus, Route::List) => self.milvus_list(&body, &request.headers),
+            (Flavor::Cloud, Route::Create) => self.cloud_create(&body, &request.headers),
+            (Flavor::Cloud, Route::List) => self.cloud_list(&body),
+            (flavor, Route::Describe) => self.describe(flavor, &body),
+            (flavor, Route::Commit) => self.commit(flavor, &body, true),
+            (flavor, Route::Abort) => self.commit(flavor, &body, false),
+        };
+        result.unwrap_or_else(|reply| reply)
+    }
+
+    fn authenticate(&self, headers: &HeaderMap) -> Option<Reply> {
+        let expected = self.config.credential.as_deref()?;
+        let given = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let given = given.strip_prefix("Bearer ").unwrap_or(given).trim();
+        if given == expected {
+            return None;
+        }
+        Some(match self.config.flavor {
+            Flavor::Milvus => Reply::json(
+                401,
+                json!({"code": 1800, "message": "user hasn't authenticated"}),
+            ),
+            Flavor::Cloud => Reply::error(21119, "The apikey is illegal."),
+        })
+    }
+
+    /// The database a Milvus request works in: body `dbName`, else `DB-Name`, else `default`.
+    fn database(&self, body_db: &str, headers: &HeaderMap) -> Result<String, Reply> {
+        let db = if body_db.is_empty() {
+            headers
+                .get("db-name")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .unwrap_or("default")
+        } else {
+            body_db
+        };
+        if !self.config.databases.iter().any(|known| known == db) {
+            return Err(Reply::error(
+                800,
+                format!("database not found[database={db}]"),
+            ));
+        }
+        Ok(db.to_string())
+    }
+
+    fn fail_reason(&self, sources: &[Vec<String>]) -> Option<String> {
+        let marker = self.config.fail_marker.as_str();
+        if marker.is_empty() {
+            return None;
+        }
+        sources
+            .iter()
+            .flatten()
+            .find(|path| path.contains(marker))
+            .map(|path| {
+                format!(
+                    "failed to read file '{path}': injected failure (the path contains {marker:?})"
+                )
+            })
+    }
+
+    /// Creates the job, or returns the one an earlier request with the same
+    /// `Idempotency-Key` created.
+    fn create_job(&self, new: NewJob, headers: &HeaderMap) -> Result<Reply, Reply> {
+        let key = match headers.get("idempotency-key") {
+            None => None,
+            Some(value) => {
+                let key = value
+                    .to_str()
+                    .ok()
+                    .filter(|k| {
+                        !k.is_empty()
+                            && k.len() <= 256
+                            && k.bytes().all(|b| (0x20..0x7f).contains(&b))
+                    })
+                    .ok_or_else(|| {
+                        Reply::error(
+                            1100,
+                            "invalid parameter[expected=Idempotency-Key of 1 to 256 printable \
+                             ASCII characters]",
+                        )
+                    })?;
+                Some(key.to_string())
+            }
+        };
+        let mut jobs = self.jobs();
+        if let Some(key) = &key {
+            if let Some(id) = jobs.idempotent(&new.collection, key) {
+                return Ok(Reply::ok(json!({"jobId": id})));
+            }
+        }
+        let collection = new.collection.clone();
+        let id = jobs.insert(new);
+        if let Some(key) = &key {
+            jobs.remember(&collection, key, &id);
+        }
+        Ok(Reply::ok(json!({"jobId": id})))
+    }
+
+    fn milvus_create(&self, map: &Map<String, Value>, headers: &HeaderMap) -> Result<Reply, Reply> {
+        let body = Body {
+            strukt: "ImportReq",
+            map,
+        };
+        let db = body.string("dbName")?;
+        let collection = body.required_string("collectionName", "CollectionName")?;
+        let files = body
+            .groups("files")?
+            .ok_or_else(|| missing("ImportReq", "Files"))?;
+        let two_phase = two_phase(&body.options()?)?;
+        body.string("partitionName")?;
+        let db = self.database(&db, headers)?;
+        let new = NewJob {
+            db,
+            target: String::new(),
+            collection,
+            fail_reason: self.fail_reason(&files),
+            sources: files,
+            two_phase,
+            stage: Stage::Pending,
+        };
+        self.create_job(new, headers)
+    }
+
+    fn milvus_list(&self, map: &Map<String, Value>, headers: &HeaderMap) -> Result<Reply, Reply> {
+        let body = Body {
+            strukt: "OptionalCollectionNameReq",
+            map,
+        };
+        let collection = body.string("collectionName")?;
+        let db = self.database(&body.string("dbName")?, headers)?;
+        let mut jobs = self.jobs();
+        let records: Vec<Value> = jobs
+            .matching(|job| job.db == db && (collection.is_empty() || job.collection == collection))
+            .into_iter()
+            .map(|job| job.record(Flavor::Milvus))
+            .collect();
+        Ok(Reply::ok(json!({ "records": records })))
+    }
+
+    /// Zilliz Cloud: the cluster, or `project/region`, a request addresses.
+    fn cloud_target(&self, body: &Body<'_>) -> Result<String, Reply> {
+        let cluster = body.string("clusterId")?;
+        let project = body.string("projectId")?;
+        let region = body.string("regionId")?;
+        if !cluster.is_empty() {
+            if let Some(known) = &self.config.cluster_id {
+                if *known != cluster {
+                    return Err(Reply::error(96018, format!("Cluster {cluster} not found.")));
+                }
+            }
+            return Ok(cluster);
+        }
+        match (project.is_empty(), region.is_empty()) {
+            (true, true) => Err(Reply::error(96025, "The clusterId can not be empty.")),
+            (false, false) => Ok(format!("{project}/{region}")),
+            _ => Err(Reply::error(
+                96005,
+                "Invalid projectId or regionId: both are required for a project database.",
+            )),
+        }
+    }
+
+    fn cloud_create(&self, map: &Map<String, Value>, headers: &HeaderMap) -> Result<Reply, Reply> {
+        let body = Body {
+            strukt: "ImportReq",
+            map,
+        };
+        let target = self.cloud_target(&body)?;
+        let collection = body.required_string("collectionName", "CollectionName")?;
+        let object_urls = body.groups("objectUrls")?.filter(|g| !g.is_empty());
+        let object_url = body.string("objectUrl")?;
+        let volume = body.string("volumeName")?;
+        let data_paths = body.groups("dataPaths")?.filter(|g| !g.is_empty());
+        for key in ["dbName", "partitionName", "accessKey", "secretKey", "token"] {
+            body.string(key)?;
+        }
+        let sources =
+            match (
+                object_urls,
+                object_url.is_empty(),
+                volume.is_empty(),
+                data_paths,
+            ) {
+                (Some(urls), _, true, None) => urls,
+                (None, false, true, None) => vec![vec![object_url]],
+                (None, true, false, Some(paths)) => paths,
+                (None, true, false, None) => {
+                    return Err(Reply::error(
+                        1100,
+                        "invalid parameter: dataPaths is required with volumeName",
+                    ))
+                }
+                (None, true, true, _) => return Err(Reply::error(
+                    1100,
+                    "invalid parameter: one data source is required: objectUrls, objectUrl, or \
+                     volumeName with dataPaths",
+                )),
+                _ => {
+                    return Err(Reply::error(
+                        1100,
+                        "invalid parameter: give only one data source: objectUrls, objectUrl, or \
+                     volumeName with dataPaths",
+                    ))
+                }
+            };
+        let two_phase = two_phase(&body.options()?)?;
+        let new = NewJob {
+            db: body.string("dbName")?,
+            target,
+            collection,
+            fail_reason: self.fail_reason(&sources),
+            sources,
+            two_phase,
+            stage: Stage::Pending,
+        };
+        self.create_job(new, headers)
+    }
+
+    fn cloud_list(&self, map: &Map<String, Value>) -> Result<Reply, Reply> {
+        let body = Body {
+            strukt: "ListImportJobsReq",
+            map,
+        };
+        let target = self.cloud_target(&body)?;
+        let collection = body.string("collectionName")?;
+        let page_size = body.int("pageSize")?.unwrap_or(10);
+        let current_page = body.int("currentPage")?.unwrap_or(1);
+        if !(1..=100).contains(&page_size) {
+            return Err(Reply::error(
+                96008,
+                "The pageSize must be between 1 and 100.",
+            ));
+        }
+        if current_page < 1 {
+            return Err(Reply::error(
+                96009,
+                "The currentPage must be greater than 0.",
+            ));
+        }
+        let mut jobs = self.jobs();
+        let all = jobs.matching(|job| {
+            job.target == target && (collection.is_empty() || job.collection == collection)
+        });
+        let start =
+            usize::try_from((current_page - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+        let records: Vec<Value> = all
+            .iter()
+            .skip(start)
+            .take(page_size as usize)
+            .map(|job| job.record(Flavor::Cloud))
+            .collect();
+        Ok(Reply::ok(json!({
+            "count": all.len(),
+            "currentPage": current_page,
+            "pageSize": page_size,
+            "records": records,
+        })))
+    }
+
+    /// Finds a job for describe/commit/abort, with each flavor's "not found" error.
+    fn job_id(&self, flavor: Flavor, body: &Body<'_>) -> Result<(String, String), Reply> {
+        let id = body.required_string("jobId", "JobID")?;
+        let target = match flavor {
+            Flavor::Milvus => String::new(),
+            Flavor::Cloud => self.cloud_target(body)?,
+        };
+        Ok((id, target))
+    }
+
+    fn describe(&self, flavor: Flavor, map: &Map<String, Value>) -> Result<Reply, Reply> {
+        let (id, target) = self.job_id(
+            flavor,
+            &Body {
+                strukt: "JobIDReq",
+                map,
+            },
+        )?;
+        if flavor == Flavor::Milvus {
+            if let Err(e) = id.parse::<i64>() {
+                return Err(Reply::error(
+                    2100,
+                    format!("parse job id failed: strconv.ParseInt: parsing {id:?}: {e}"),
+                ));
+            }
+        }
+        let mut jobs = self.jobs();
+        let per_poll = jobs.timing() == Timing::PerPoll;
+        let job = jobs
+            .get_mut(&id)
+            .filter(|job| job.target == target)
+            .ok_or_else(|| not_found(flavor, &id))?;
+        let data = job.describe(flavor);
+        if per_poll {
+            job.step();
+        }
+        Ok(Reply::ok(data))
+    }
+
+    /// Commit (`commit == true`) or abort a two-phase job.
+    fn commit(
+        &self,
+        flavor: Flavor,
+        map: &Map<String, Value>,
+        commit: bool,
+    ) -> Result<Reply, Reply> {
+        let (id, target) = self.job_id(
+            flavor,
+            &Body {
+                strukt: "JobIDReq",
+                map,
+            },
+        )?;
+        if flavor == Flavor::Milvus && id.parse::<i64>().is_err() {
+            return Err(Reply::error(
+                1100,
+                format!("invalid parameter[expected=int64 jobId][actual={id}]"),
+            ));
+        }
+        let mut jobs = self.jobs();
+        let job = jobs
+            .get_mut(&id)
+            .filter(|job| job.target == target)
+            .ok_or_else(|| not_found(flavor, &id))?;
+        let state = job.stage.state();
+        let refuse = |why: String| Err(Reply::error(2100, format!("import job {id}: {why}")));
+        if !job.two_phase {
+            return refuse(
+                "not a two-phase import (it was created without auto_commit=false)".into(),
+            );
+        }
+        match (commit, &job.stage) {
+            (true, Stage::Uncommitted) => job.set_stage(Stage::Committing),
+            (true, Stage::Committing | Stage::Completed) => {}
+            (true, Stage::Failed(_)) => {
+                return refuse("cannot commit a failed or aborted job".into())
+            }
+            (true, _) => {
+                return refuse(format!(
+                    "cannot commit before the data is ready, state={state}"
+                ))
+            }
+            (
+                false,
+                Stage::Pending | Stage::Importing(_) | Stage::Uncommitted | Stage::Other(_),
+            ) => {
+                job.aborted = true;
+                job.set_stage(Stage::Failed("aborted by user".into()));
+            }
+            (false, Stage::Failed(_)) if job.aborted => {}
+            (false, Stage::Failed(_)) => {
+                return refuse("cannot abort a job that has already failed".into())
+            }
+            (false, _) => return refuse(format!("cannot abort a committed job, state={state}")),
+        }
+        Ok(Reply::ok(json!({})))
+    }
+}
+
+fn not_found(flavor: Flavor, id: &str) -> Reply {
+    match flavor {
+        Flavor::Milvus => Reply::error(2100, format!("import job does not exist, jobID={id}")),
+        Flavor::Cloud => Reply::error(96026, format!("The job {id} is not found.")),
+    }
+}
+
+/// `options.auto_commit`: absent or `"true"` is a normal job, `"false"` a two-phase one.
+fn two_phase(options: &BTreeMap<String, String>) -> Result<bool, Reply> {
+    match options.get("auto_commit").map(String::as_str) {
+        None | Some("true") => Ok(false),
+        Some("false") => Ok(true),
+        Some(_) => Err(format_error(
+            "options.auto_commit must be one of \"true\" or \"false\"",
+        )),
+    }
+}
+
+/// The body as a JSON object, or the server's binding error.
+fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Reply::error(
+            1801,
+            "can only accept json format request, the request body should be nil, however {} is valid",
+        ));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format_error(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            json_type(&other)
+        ))),
+        Err(e) => Err(format_error(e)),
+    }
+}
