@@ -90,6 +90,7 @@
 //! |---|---|---|
 //! | `ureq` | yes | [`UreqTransport`] (ureq 3, rustls with webpki roots) and [`BulkImportApi::new`] |
 //! | `mock` | no | [`MockTransport`], a [mockall](https://docs.rs/mockall) mock of [`Transport`] |
+//! | `emulator` | no | [`emulator`], a local server that speaks the import-jobs API (for tests and demos), and the `milvus-import-emulator` binary |
 //!
 //! Without `ureq` the crate has no HTTP client of its own: pass any [`Transport`] to
 //! [`BulkImportApiBuilder::transport`].
@@ -139,6 +140,10 @@
 //! # Ok::<(), milvus_bulk_import::Error>(())
 //! ```
 //!
+//! With feature `emulator`, the [`emulator`] module runs a real HTTP server on 127.0.0.1 that
+//! behaves like open-source Milvus or Zilliz Cloud (job lifecycle, two-phase commit, error
+//! codes, pagination), so code that imports data can be tested end to end without a server.
+//!
 //! # Blocking, not async
 //!
 //! Every call blocks its thread until the reply is in (up to the timeouts above). Call it from
@@ -186,7 +191,7 @@ pub use response::{ApiResponse, Response};
 pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
 
 /// The README's Rust blocks, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "mock", feature = "ureq"))]
+#[cfg(all(doctest, feature = "mock", feature = "ureq", feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 #[cfg(feature = "mock")]
