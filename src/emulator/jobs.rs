@@ -1,6 +1,7 @@
 //! The emulator's job store: import jobs and how they move through their states.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -233,12 +234,14 @@ impl Job {
     }
 }
 
+static SEEDS: AtomicU64 = AtomicU64::new(1);
+
 /// All jobs, in creation order, with the idempotency keys that point at them.
 #[derive(Debug)]
 pub(crate) struct Jobs {
     jobs: Vec<Job>,
     by_id: HashMap<String, usize>,
-    /// (collection, Idempotency-Key) → job id.
+    /// (scope: target, database and collection; Idempotency-Key) → job id.
     idempotency: HashMap<(String, String), String>,
     next_id: u64,
     rng: u64,
@@ -255,7 +258,8 @@ impl Jobs {
             idempotency: HashMap::new(),
             // Milvus ids are large decimal int64s; start from a realistic one.
             next_id: 453_240_863_839_750_922,
-            rng: 0x9E37_79B9_7F4A_7C15,
+            // Each emulator in a process gets its own id sequence.
+            rng: 0x9E37_79B9_7F4A_7C15 ^ SEEDS.fetch_add(0x2545_F491, Ordering::Relaxed),
             flavor,
             timing,
             rows_per_group,
@@ -278,7 +282,7 @@ impl Jobs {
                     self.rng ^= self.rng << 25;
                     self.rng ^= self.rng >> 27;
                     let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
-                    id.push(ALPHABET[(r >> 58) as usize % ALPHABET.len()] as char);
+                    id.push(ALPHABET[(r >> 32) as usize % ALPHABET.len()] as char);
                 }
                 id
             }
@@ -309,15 +313,15 @@ impl Jobs {
         id
     }
 
-    pub(crate) fn idempotent(&self, collection: &str, key: &str) -> Option<&str> {
+    pub(crate) fn idempotent(&self, scope: &str, key: &str) -> Option<&str> {
         self.idempotency
-            .get(&(collection.to_string(), key.to_string()))
+            .get(&(scope.to_string(), key.to_string()))
             .map(String::as_str)
     }
 
-    pub(crate) fn remember(&mut self, collection: &str, key: &str, id: &str) {
+    pub(crate) fn remember(&mut self, scope: &str, key: &str, id: &str) {
         self.idempotency
-            .insert((collection.to_string(), key.to_string()), id.to_string());
+            .insert((scope.to_string(), key.to_string()), id.to_string());
     }
 
     /// The job `id`, brought up to date with the clock.

@@ -276,7 +276,9 @@ impl SeedJob {
         self
     }
 
-    /// Zilliz Cloud: the job's cluster.
+    /// Zilliz Cloud: the job's cluster. On the cloud flavor a seeded job needs a target (this
+    /// or [`project`](Self::project)) to be reachable; without one it takes the cluster set by
+    /// [`EmulatorConfig::cluster_id`], if any.
     pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
         self.target = cluster_id.into();
         self
@@ -389,9 +391,14 @@ impl Emulator {
             ImportJobState::Unknown(name) => Stage::Other(name),
         };
         let two_phase = seed.two_phase || matches!(stage, Stage::Uncommitted | Stage::Committing);
+        let config = &self.service.config;
+        let target = match (&config.cluster_id, seed.target.is_empty(), config.flavor) {
+            (Some(cluster), true, Flavor::Cloud) => cluster.clone(),
+            _ => seed.target,
+        };
         self.service.jobs().insert(NewJob {
             db: seed.db,
-            target: seed.target,
+            target,
             collection: seed.collection,
             sources: seed.files,
             two_phase,

@@ -330,16 +330,17 @@ impl Service {
                 Some(key.to_string())
             }
         };
+        // A key is remembered per target, database and collection.
+        let scope = format!("{}\0{}\0{}", new.target, new.db, new.collection);
         let mut jobs = self.jobs();
         if let Some(key) = &key {
-            if let Some(id) = jobs.idempotent(&new.collection, key) {
+            if let Some(id) = jobs.idempotent(&scope, key) {
                 return Ok(Reply::ok(json!({"jobId": id})));
             }
         }
-        let collection = new.collection.clone();
         let id = jobs.insert(new);
         if let Some(key) = &key {
-            jobs.remember(&collection, key, &id);
+            jobs.remember(&scope, key, &id);
         }
         Ok(Reply::ok(json!({"jobId": id})))
     }
@@ -419,6 +420,18 @@ impl Service {
         let object_url = body.string("objectUrl")?;
         let volume = body.string("volumeName")?;
         let data_paths = body.groups("dataPaths")?.filter(|g| !g.is_empty());
+        let empty_group = |groups: &Option<Vec<Vec<String>>>| {
+            groups
+                .iter()
+                .flatten()
+                .any(|g| g.is_empty() || g.iter().any(String::is_empty))
+        };
+        if empty_group(&object_urls) || empty_group(&data_paths) {
+            return Err(Reply::error(
+                1100,
+                "invalid parameter: every objectUrls / dataPaths entry needs a non-empty path",
+            ));
+        }
         for key in ["dbName", "partitionName", "accessKey", "secretKey", "token"] {
             body.string(key)?;
         }
@@ -429,7 +442,7 @@ impl Service {
                 volume.is_empty(),
                 data_paths,
             ) {
-                (Some(urls), _, true, None) => urls,
+                (Some(urls), true, true, None) => urls,
                 (None, false, true, None) => vec![vec![object_url]],
                 (None, true, false, Some(paths)) => paths,
                 (None, true, false, None) => {
