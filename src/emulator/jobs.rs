@@ -110,9 +110,14 @@ impl Job {
             while now.duration_since(self.changed) >= interval {
                 let before = self.stage.clone();
                 let changed = self.changed + interval;
+                let was_done = self.completed.is_some();
                 self.step();
                 if self.stage == before {
                     break;
+                }
+                if !was_done && self.completed.is_some() {
+                    // It ended at `changed`, not now, when it is first looked at.
+                    self.completed = SystemTime::now().checked_sub(now.duration_since(changed));
                 }
                 self.changed = changed;
             }
@@ -132,7 +137,8 @@ impl Job {
     }
 
     fn file_name(group: &[String]) -> String {
-        format!("[{}]", group.join(", "))
+        // Milvus formats the group with Go's `%v`: `[a.npy b.npy]`.
+        format!("[{}]", group.join(" "))
     }
 
     fn group_bytes(&self) -> u64 {
@@ -146,6 +152,7 @@ impl Job {
     fn reason(&self) -> &str {
         match &self.stage {
             Stage::Failed(reason) => reason,
+            Stage::Other(name) if name == "None" => "unknown import job state",
             _ => "",
         }
     }

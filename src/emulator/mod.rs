@@ -311,7 +311,7 @@ impl SeedJob {
         self
     }
 
-    /// For `Importing`: the percentage (default 50).
+    /// For `Importing`: the percentage (default 50; at most 99).
     pub fn progress(mut self, progress: u32) -> Self {
         self.progress = Some(progress);
         self
@@ -381,7 +381,7 @@ impl Emulator {
     pub fn seed_job(&self, seed: SeedJob) -> String {
         let stage = match seed.state {
             ImportJobState::Pending => Stage::Pending,
-            ImportJobState::Importing => Stage::Importing(seed.progress.unwrap_or(50)),
+            ImportJobState::Importing => Stage::Importing(seed.progress.unwrap_or(50).min(99)),
             ImportJobState::Uncommitted => Stage::Uncommitted,
             ImportJobState::Committing => Stage::Committing,
             ImportJobState::Completed => Stage::Completed,

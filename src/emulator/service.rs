@@ -358,6 +358,14 @@ impl Service {
         let two_phase = two_phase(&body.options()?)?;
         body.string("partitionName")?;
         let db = self.database(&db, headers)?;
+        // The proxy drops empty groups, then refuses a request with none left.
+        let files: Vec<Vec<String>> = files.into_iter().filter(|g| !g.is_empty()).collect();
+        if files.is_empty() {
+            return Err(Reply::error(
+                1100,
+                "invalid parameter: import request is empty",
+            ));
+        }
         let new = NewJob {
             db,
             target: String::new(),
@@ -536,14 +544,17 @@ impl Service {
                 map,
             },
         )?;
-        if flavor == Flavor::Milvus {
-            if let Err(e) = id.parse::<i64>() {
+        // Milvus parses the id as an int64: "0453…" finds job 453….
+        let id = match (flavor, id.parse::<i64>()) {
+            (Flavor::Milvus, Ok(n)) => n.to_string(),
+            (Flavor::Milvus, Err(e)) => {
                 return Err(Reply::error(
                     2100,
                     format!("parse job id failed: strconv.ParseInt: parsing {id:?}: {e}"),
-                ));
+                ))
             }
-        }
+            (Flavor::Cloud, _) => id,
+        };
         let mut jobs = self.jobs();
         let per_poll = jobs.timing() == Timing::PerPoll;
         let job = jobs
@@ -571,12 +582,16 @@ impl Service {
                 map,
             },
         )?;
-        if flavor == Flavor::Milvus && id.parse::<i64>().is_err() {
-            return Err(Reply::error(
-                1100,
-                format!("invalid parameter[expected=int64 jobId][actual={id}]"),
-            ));
-        }
+        let id = match (flavor, id.parse::<i64>()) {
+            (Flavor::Milvus, Ok(n)) => n.to_string(),
+            (Flavor::Milvus, Err(_)) => {
+                return Err(Reply::error(
+                    1100,
+                    format!("invalid parameter[expected=int64 jobId][actual={id}]"),
+                ))
+            }
+            (Flavor::Cloud, _) => id,
+        };
         let mut jobs = self.jobs();
         let job = jobs
             .get_mut(&id)
@@ -645,6 +660,8 @@ fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
+        // Go decodes `null` into a struct as if it were `{}`.
+        Ok(Value::Null) => Ok(Map::new()),
         Ok(other) => Err(format_error(format!(
             "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             json_type(&other)
