@@ -2203,3 +2203,25 @@ fn none_state_carries_the_unknown_state_reason() {
         Some("unknown import job state")
     );
 }
+
+#[test]
+fn record_limit_keeps_the_latest_requests_and_zero_keeps_none() {
+    let emulator = start(EmulatorConfig::milvus().record_limit(2));
+    let api = client(&emulator, "");
+    for collection in ["a", "b", "c"] {
+        list(
+            &api,
+            &ListImportJobsRequest::new().collection_name(collection),
+        );
+    }
+    let kept: Vec<_> = emulator
+        .requests()
+        .iter()
+        .map(|r| r.json.as_ref().unwrap()["collectionName"].clone())
+        .collect();
+    assert_eq!(kept, [json!("b"), json!("c")]);
+
+    let silent = start(EmulatorConfig::milvus().record_limit(0));
+    list(&client(&silent, ""), &ListImportJobsRequest::new());
+    assert!(silent.requests().is_empty());
+}

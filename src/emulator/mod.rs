@@ -110,6 +110,7 @@ pub(crate) struct Config {
     pub(crate) rows_per_file: u64,
     pub(crate) databases: Vec<String>,
     pub(crate) cluster_id: Option<String>,
+    pub(crate) record_limit: usize,
 }
 
 impl EmulatorConfig {
@@ -124,6 +125,7 @@ impl EmulatorConfig {
                 rows_per_file: 1000,
                 databases: vec!["default".into()],
                 cluster_id: None,
+                record_limit: 10_000,
             },
         }
     }
@@ -187,6 +189,13 @@ impl EmulatorConfig {
         self
     }
 
+    /// Keep at most the `limit` latest requests for [`Emulator::requests`] (default 10 000;
+    /// 0 records nothing, for a long-running emulator nobody inspects).
+    pub fn record_limit(mut self, limit: usize) -> Self {
+        self.inner.record_limit = limit;
+        self
+    }
+
     /// Starts an emulator with these settings; the same as [`Emulator::start`].
     pub fn start(self) -> io::Result<Emulator> {
         Emulator::start(self)
@@ -211,6 +220,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("rows_per_file", &c.rows_per_file)
             .field("databases", &c.databases)
             .field("cluster_id", &c.cluster_id)
+            .field("record_limit", &c.record_limit)
             .finish()
     }
 }
@@ -359,13 +369,16 @@ impl Emulator {
         self.service.config.flavor
     }
 
-    /// Every request received so far, oldest first.
+    /// The requests received so far, oldest first (at most the
+    /// [`record_limit`](EmulatorConfig::record_limit) latest).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.service
             .requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Forgets the requests received so far.

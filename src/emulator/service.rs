@@ -1,7 +1,7 @@
 //! The emulator's REST service: routes, authentication, body binding and the error codes of
 //! the real servers (wire-protocol.md §2–§5).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use http::HeaderMap;
@@ -162,7 +162,7 @@ impl Body<'_> {
 pub(crate) struct Service {
     pub(crate) config: Config,
     pub(crate) jobs: Mutex<Jobs>,
-    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) requests: Mutex<VecDeque<RecordedRequest>>,
 }
 
 const PREFIX: &str = "/v2/vectordb/jobs/import/";
@@ -182,7 +182,7 @@ impl Service {
         Service {
             config,
             jobs: Mutex::new(jobs),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -193,6 +193,10 @@ impl Service {
     }
 
     fn record(&self, request: &Incoming) {
+        let limit = self.config.record_limit;
+        if limit == 0 {
+            return;
+        }
         let mut headers = request.headers.clone();
         if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
             value.set_sensitive(true);
@@ -204,10 +208,14 @@ impl Service {
             json: serde_json::from_slice(&request.body).ok(),
             body: request.body.clone(),
         };
-        self.requests
+        let mut requests = self
+            .requests
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(recorded);
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if requests.len() >= limit {
+            requests.pop_front();
+        }
+        requests.push_back(recorded);
     }
 
     fn route(&self, method: &str, path: &str) -> Option<Route> {
