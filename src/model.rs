@@ -3,12 +3,18 @@
 //! The parsers read all three reply dialects (open-source Milvus v2, Zilliz Cloud v2, legacy
 //! Zilliz v1) and are lenient exactly where servers disagree: `progress` may be an integer, a
 //! numeric string or a float (floored); `jobId` a string or a number; counts integers or numeric
-//! strings. A field of any other wrong type is a decode error, never a panic. Fields without a
-//! typed home are kept in `extra`.
+//! strings. A field of any other wrong type is a decode error naming the field, never a panic.
+//! Fields without a typed home are kept in `extra`.
+//!
+//! Decoding streams from the reply bytes straight into these types (serde visitors), without an
+//! intermediate `serde_json::Value` tree: only fields kept in `extra` become `Value`s.
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A job's state as the server reports it.
@@ -207,200 +213,499 @@ pub struct ImportFileProgress {
 
 /// Builds a reply type from the envelope's `data` member. Errors are human-readable reasons.
 pub(crate) trait FromData: Sized {
-    fn from_data(data: Option<Value>) -> Result<Self, String>;
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String>;
 }
 
 impl FromData for () {
-    fn from_data(_: Option<Value>) -> Result<Self, String> {
+    fn from_data(_: Option<&RawValue>) -> Result<Self, String> {
         Ok(())
     }
 }
 
+/// Parses `data` with the wire type `W` and unwraps it.
+fn parse<'a, W: Deserialize<'a> + Into<T>, T>(data: Option<&'a RawValue>) -> Result<T, String> {
+    let data = data.ok_or("data is missing")?;
+    serde_json::from_str::<W>(data.get())
+        .map(Into::into)
+        .map_err(|e| format!("data: {e}"))
+}
+
 impl FromData for ImportJobCreated {
-    fn from_data(data: Option<Value>) -> Result<Self, String> {
-        let mut data = object(data, "data")?;
-        let job_id = match job_id(&mut data, "jobId")? {
-            Some(id) => Some(id),
-            // Early Milvus 2.4 builds spelled it `jobID`.
-            None => job_id(&mut data, "jobID")?,
-        };
-        Ok(ImportJobCreated {
-            job_id: job_id.ok_or("data has no jobId")?,
-        })
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        parse::<CreatedWire, _>(data)
     }
 }
 
 impl FromData for ImportJobList {
-    fn from_data(data: Option<Value>) -> Result<Self, String> {
-        let mut data = object(data, "data")?;
-        let records = match data.remove("records") {
-            Some(Value::Null) | None => data.remove("tasks"),
-            some => some,
-        };
-        let records = match records {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| record(item).map_err(|e| format!("records[{i}]: {e}")))
-                .collect::<Result<_, _>>()?,
-            Some(other) => return Err(format!("records is {}, not a list", kind(&other))),
-        };
-        Ok(ImportJobList {
-            records,
-            count: count(&mut data, "count")?,
-            current_page: count(&mut data, "currentPage")?,
-            page_size: count(&mut data, "pageSize")?,
-        })
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        parse::<ListWire, _>(data)
     }
 }
 
 impl FromData for ImportProgress {
-    fn from_data(data: Option<Value>) -> Result<Self, String> {
-        let mut data = object(data, "data")?;
-        let details = match data.remove("details") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| file_progress(item).map_err(|e| format!("details[{i}]: {e}")))
-                .collect::<Result<_, _>>()?,
-            Some(other) => return Err(format!("details is {}, not a list", kind(&other))),
-        };
-        Ok(ImportProgress {
-            job_id: job_id(&mut data, "jobId")?.ok_or("data has no jobId")?,
-            collection_name: string(&mut data, "collectionName")?.unwrap_or_default(),
-            state: state(&mut data)?,
-            progress: progress(&mut data, "progress")?,
-            imported_rows: count(&mut data, "importedRows")?,
-            total_rows: count(&mut data, "totalRows")?,
-            file_size: count(&mut data, "fileSize")?,
-            file_name: non_empty(string(&mut data, "fileName")?),
-            create_time: non_empty(string(&mut data, "createTime")?),
-            complete_time: non_empty(string(&mut data, "completeTime")?),
-            reason: non_empty(string(&mut data, "reason")?),
-            details,
-            extra: data,
-        })
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        parse::<ProgressWire, _>(data)
     }
 }
 
-fn record(item: Value) -> Result<ImportJobRecord, String> {
-    let mut item = object(Some(item), "record")?;
-    Ok(ImportJobRecord {
-        job_id: job_id(&mut item, "jobId")?.ok_or("no jobId")?,
-        collection_name: string(&mut item, "collectionName")?.unwrap_or_default(),
-        state: state(&mut item)?,
-        progress: progress(&mut item, "progress")?,
-        reason: non_empty(string(&mut item, "reason")?),
-        extra: item,
+// ---- wire types: private Deserialize impls with the leniency described above ----
+
+/// An object key, borrowed from the reply when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_string().into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Reads the value of `key` as `T`, naming the key in any error.
+fn value<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    key: &str,
+) -> Result<T, A::Error> {
+    map.next_value::<T>()
+        .map_err(|e| de::Error::custom(format_args!("{key}: {e}")))
+}
+
+/// A string field; `null` is absent, an empty string is kept (callers decide).
+fn string<'de, A: MapAccess<'de>>(map: &mut A, key: &str) -> Result<Option<String>, A::Error> {
+    value::<A, Option<String>>(map, key)
+}
+
+/// A job id: a non-empty string, or an integer (written as decimal).
+struct JobId(Option<String>);
+
+impl<'de> Deserialize<'de> for JobId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = JobId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-empty string or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JobId, E> {
+                if v.is_empty() {
+                    return Err(E::custom("is empty"));
+                }
+                Ok(JobId(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JobId, E> {
+                Ok(JobId(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JobId, E> {
+                Ok(JobId(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<JobId, E> {
+                Ok(JobId(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A non-negative integer: a JSON integer, an integral float, or a numeric string (`""` and
+/// `null` are absent).
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                u64::try_from(v)
+                    .map(|v| Count(Some(v)))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
+                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u64::MAX as f64 {
+                    Ok(Count(Some(v as u64)))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
+                let t = v.trim();
+                if t.is_empty() {
+                    return Ok(Count(None));
+                }
+                t.parse()
+                    .map(|v| Count(Some(v)))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A percentage: an integer, a float (floored, so 99.9 never reads as done) or a numeric
+/// string (`""` and `null` are absent).
+struct Percent(Option<u32>);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl V {
+            fn check<E: de::Error>(&self, v: f64, unexp: de::Unexpected<'_>) -> Result<Percent, E> {
+                if v.is_finite() && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                    Ok(Percent(Some(v.floor() as u32)))
+                } else {
+                    Err(E::invalid_value(unexp, self))
+                }
+            }
+        }
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a percentage")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                u32::try_from(v)
+                    .map(|v| Percent(Some(v)))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                u32::try_from(v)
+                    .map(|v| Percent(Some(v)))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                self.check(v, de::Unexpected::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+                let t = v.trim();
+                if t.is_empty() {
+                    return Ok(Percent(None));
+                }
+                match t.parse::<f64>() {
+                    Ok(f) => self.check(f, de::Unexpected::Str(v)),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Percent, E> {
+                Ok(Percent(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A job state; `null` reads as absent (`Unknown("")`).
+struct State(Option<ImportJobState>);
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = State;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<State, E> {
+                Ok(State(Some(ImportJobState::from(v))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<State, E> {
+                Ok(State(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn unknown_state(state: Option<ImportJobState>) -> ImportJobState {
+    state.unwrap_or_else(|| ImportJobState::Unknown(String::new()))
+}
+
+/// A list of `T` whose errors name the list and the index: `records[3]: progress: …`.
+struct List<T> {
+    name: &'static str,
+    marker: std::marker::PhantomData<T>,
+}
+
+impl<T> List<T> {
+    fn new(name: &'static str) -> Self {
+        List {
+            name,
+            marker: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for List<T> {
+    type Value = Option<Vec<T>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
+    type Value = Option<Vec<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let i = items.len();
+            match seq.next_element::<T>() {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Some(items)),
+                Err(e) => return Err(de::Error::custom(format_args!("{}[{i}]: {e}", self.name))),
+            }
+        }
+    }
+}
+
+fn list<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    name: &'static str,
+) -> Result<Option<Vec<T>>, A::Error> {
+    map.next_value_seed(List::<T>::new(name)).map_err(|e| {
+        // Errors inside an element already carry `name[i]`; a wrong type for the list itself
+        // gets the name here.
+        let text = e.to_string();
+        if text.starts_with(name) {
+            e
+        } else {
+            de::Error::custom(format_args!("{name}: {text}"))
+        }
     })
 }
 
-fn file_progress(item: Value) -> Result<ImportFileProgress, String> {
-    let mut item = object(Some(item), "detail")?;
-    Ok(ImportFileProgress {
-        file_name: non_empty(string(&mut item, "fileName")?),
-        file_size: count(&mut item, "fileSize")?,
-        state: non_empty(string(&mut item, "state")?),
-        progress: progress(&mut item, "progress")?,
-        imported_rows: count(&mut item, "importedRows")?,
-        total_rows: count(&mut item, "totalRows")?,
-        complete_time: non_empty(string(&mut item, "completeTime")?),
-        reason: non_empty(string(&mut item, "reason")?),
-        extra: item,
-    })
+/// Implements `Deserialize` for a wire type through a map visitor `visit(map)`.
+macro_rules! map_wire {
+    ($wire:ident, $expecting:literal, |$map:ident| $body:block) => {
+        impl<'de> Deserialize<'de> for $wire {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $wire;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut $map: A) -> Result<$wire, A::Error> {
+                        $body
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
 }
 
-pub(crate) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+struct CreatedWire(ImportJobCreated);
+
+impl From<CreatedWire> for ImportJobCreated {
+    fn from(w: CreatedWire) -> Self {
+        w.0
     }
 }
 
-fn object(value: Option<Value>, what: &str) -> Result<Map<String, Value>, String> {
-    match value {
-        Some(Value::Object(map)) => Ok(map),
-        None => Err(format!("{what} is missing")),
-        Some(other) => Err(format!("{what} is {}, not an object", kind(&other))),
+map_wire!(CreatedWire, "an object", |map| {
+    let (mut id, mut legacy) = (None, None);
+    while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
+        match &*key {
+            "jobId" => id = value::<A, JobId>(&mut map, "jobId")?.0,
+            // Early Milvus 2.4 builds spelled it `jobID`.
+            "jobID" => legacy = value::<A, JobId>(&mut map, "jobID")?.0,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    let job_id = id
+        .or(legacy)
+        .ok_or_else(|| de::Error::custom("has no jobId"))?;
+    Ok(CreatedWire(ImportJobCreated { job_id }))
+});
+
+struct RecordWire(ImportJobRecord);
+
+map_wire!(RecordWire, "an object", |map| {
+    let mut job_id = None;
+    let mut collection_name = None;
+    let mut state = None;
+    let mut progress = None;
+    let mut reason = None;
+    let mut extra = Map::new();
+    while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
+        match &*key {
+            "jobId" => job_id = value::<A, JobId>(&mut map, "jobId")?.0,
+            "collectionName" => collection_name = string(&mut map, "collectionName")?,
+            "state" => state = value::<A, State>(&mut map, "state")?.0,
+            "progress" => progress = value::<A, Percent>(&mut map, "progress")?.0,
+            "reason" => reason = string(&mut map, "reason")?,
+            _ => {
+                let v = map.next_value::<Value>()?;
+                extra.insert(key.into_owned(), v);
+            }
+        }
+    }
+    Ok(RecordWire(ImportJobRecord {
+        job_id: job_id.ok_or_else(|| de::Error::custom("no jobId"))?,
+        collection_name: collection_name.unwrap_or_default(),
+        state: unknown_state(state),
+        progress,
+        reason: non_empty(reason),
+        extra,
+    }))
+});
+
+struct ListWire(ImportJobList);
+
+impl From<ListWire> for ImportJobList {
+    fn from(w: ListWire) -> Self {
+        w.0
     }
 }
+
+map_wire!(ListWire, "an object", |map| {
+    let (mut records, mut tasks) = (None, None);
+    let (mut count, mut current_page, mut page_size) = (None, None, None);
+    while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
+        match &*key {
+            "records" => records = list::<A, RecordWire>(&mut map, "records")?,
+            "tasks" => tasks = list::<A, RecordWire>(&mut map, "tasks")?,
+            "count" => count = value::<A, Count>(&mut map, "count")?.0,
+            "currentPage" => current_page = value::<A, Count>(&mut map, "currentPage")?.0,
+            "pageSize" => page_size = value::<A, Count>(&mut map, "pageSize")?.0,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    // If a reply carries both, `records` wins.
+    let records = records.or(tasks).unwrap_or_default();
+    Ok(ListWire(ImportJobList {
+        records: records.into_iter().map(|r| r.0).collect(),
+        count,
+        current_page,
+        page_size,
+    }))
+});
+
+struct DetailWire(ImportFileProgress);
+
+map_wire!(DetailWire, "an object", |map| {
+    let mut d = ImportFileProgress {
+        file_name: None,
+        file_size: None,
+        state: None,
+        progress: None,
+        imported_rows: None,
+        total_rows: None,
+        complete_time: None,
+        reason: None,
+        extra: Map::new(),
+    };
+    while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
+        match &*key {
+            "fileName" => d.file_name = non_empty(string(&mut map, "fileName")?),
+            "fileSize" => d.file_size = value::<A, Count>(&mut map, "fileSize")?.0,
+            "state" => d.state = non_empty(string(&mut map, "state")?),
+            "progress" => d.progress = value::<A, Percent>(&mut map, "progress")?.0,
+            "importedRows" => d.imported_rows = value::<A, Count>(&mut map, "importedRows")?.0,
+            "totalRows" => d.total_rows = value::<A, Count>(&mut map, "totalRows")?.0,
+            "completeTime" => d.complete_time = non_empty(string(&mut map, "completeTime")?),
+            "reason" => d.reason = non_empty(string(&mut map, "reason")?),
+            _ => {
+                let v = map.next_value::<Value>()?;
+                d.extra.insert(key.into_owned(), v);
+            }
+        }
+    }
+    Ok(DetailWire(d))
+});
+
+struct ProgressWire(ImportProgress);
+
+impl From<ProgressWire> for ImportProgress {
+    fn from(w: ProgressWire) -> Self {
+        w.0
+    }
+}
+
+map_wire!(ProgressWire, "an object", |map| {
+    let mut job_id = None;
+    let mut state = None;
+    let mut details = None;
+    let mut p = ImportProgress {
+        job_id: String::new(),
+        collection_name: String::new(),
+        state: ImportJobState::Pending,
+        progress: None,
+        imported_rows: None,
+        total_rows: None,
+        file_size: None,
+        file_name: None,
+        create_time: None,
+        complete_time: None,
+        reason: None,
+        details: Vec::new(),
+        extra: Map::new(),
+    };
+    while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
+        match &*key {
+            "jobId" => job_id = value::<A, JobId>(&mut map, "jobId")?.0,
+            "collectionName" => {
+                p.collection_name = string(&mut map, "collectionName")?.unwrap_or_default()
+            }
+            "state" => state = value::<A, State>(&mut map, "state")?.0,
+            "progress" => p.progress = value::<A, Percent>(&mut map, "progress")?.0,
+            "importedRows" => p.imported_rows = value::<A, Count>(&mut map, "importedRows")?.0,
+            "totalRows" => p.total_rows = value::<A, Count>(&mut map, "totalRows")?.0,
+            "fileSize" => p.file_size = value::<A, Count>(&mut map, "fileSize")?.0,
+            "fileName" => p.file_name = non_empty(string(&mut map, "fileName")?),
+            "createTime" => p.create_time = non_empty(string(&mut map, "createTime")?),
+            "completeTime" => p.complete_time = non_empty(string(&mut map, "completeTime")?),
+            "reason" => p.reason = non_empty(string(&mut map, "reason")?),
+            "details" => details = list::<A, DetailWire>(&mut map, "details")?,
+            _ => {
+                let v = map.next_value::<Value>()?;
+                p.extra.insert(key.into_owned(), v);
+            }
+        }
+    }
+    p.job_id = job_id.ok_or_else(|| de::Error::custom("has no jobId"))?;
+    p.state = unknown_state(state);
+    p.details = details
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.0)
+        .collect();
+    Ok(ProgressWire(p))
+});
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|s| !s.is_empty())
-}
-
-fn string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match map.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("{key} is {}, not a string", kind(&other))),
-    }
-}
-
-fn job_id(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match map.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Err(format!("{key} is empty")),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
-        Some(other) => Err(format!(
-            "{key} is {}, not a string or an integer",
-            kind(&other)
-        )),
-    }
-}
-
-fn state(map: &mut Map<String, Value>) -> Result<ImportJobState, String> {
-    Ok(string(map, "state")?
-        .map(ImportJobState::from)
-        .unwrap_or_else(|| ImportJobState::Unknown(String::new())))
-}
-
-/// A non-negative integer: a JSON integer, an integral float, or a numeric string.
-fn count(map: &mut Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
-    let value = match map.remove(key) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(value) => value,
-    };
-    let parsed = match &value {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| is_whole(*f)).map(|f| f as u64)),
-        Value::String(s) if s.trim().is_empty() => return Ok(None),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    parsed
-        .map(Some)
-        .ok_or_else(|| format!("{key} is {value}, not a non-negative integer"))
-}
-
-fn is_whole(f: f64) -> bool {
-    f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64
-}
-
-/// A percentage: an integer, a float (floored, so 99.9 never reads as done) or a numeric string.
-fn progress(map: &mut Map<String, Value>, key: &str) -> Result<Option<u32>, String> {
-    let value = match map.remove(key) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(value) => value,
-    };
-    let number = match &value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) if s.trim().is_empty() => return Ok(None),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    match number {
-        Some(f) if f.is_finite() && (0.0..=f64::from(u32::MAX)).contains(&f) => {
-            Ok(Some(f.floor() as u32))
-        }
-        _ => Err(format!("{key} is {value}, not a percentage")),
-    }
 }

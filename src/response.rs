@@ -7,10 +7,13 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::model::{kind, FromData};
+use crate::model::FromData;
 use crate::redact::Secrets;
 
 /// How much of a body an error quotes.
@@ -202,6 +205,49 @@ impl Response {
     }
 }
 
+/// The Milvus envelope, `{"code": …, "message": …, "data": …}`; `data` stays raw until the
+/// caller's type reads it, straight from the reply bytes. Only a JSON object is an envelope (a
+/// derived impl would also take a list as the fields in order).
+struct Envelope<'a> {
+    code: Option<Value>,
+    message: Option<Value>,
+    data: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Envelope<'de>, A::Error> {
+                let mut envelope = Envelope {
+                    code: None,
+                    message: None,
+                    data: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "code" => envelope.code = map.next_value()?,
+                        "message" => envelope.message = map.next_value()?,
+                        "data" => envelope.data = map.next_value()?,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(envelope)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// Applies the envelope rules to a reply and parses its `data` into `T`.
 ///
 /// * status outside 200–299: a JSON object with an integer `code` is [`Error::Api`], anything
@@ -210,7 +256,6 @@ impl Response {
 ///   `code` is [`Error::Api`]; a body that is not such an envelope is [`Error::Decode`].
 pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, Error> {
     let status = response.status_code();
-    let parsed: Result<Value, _> = serde_json::from_slice(&response.body);
     let decode_error = |reason: String, response: Response| Error::Decode {
         reason: response.secrets.scrub(reason),
         status,
@@ -218,9 +263,9 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
         snippet: response.snippet(),
         response: Some(Box::new(response)),
     };
-    let api_error = |code: i64, message: Option<&Value>, response: Response| {
+    let api_error = |code: i64, message: Option<Value>, response: Response| {
         let message = match message {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => s,
             None | Some(Value::Null) => String::new(),
             Some(other) => other.to_string(),
         };
@@ -234,46 +279,52 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
         }
     };
 
-    if !(200..300).contains(&status) {
-        if let Ok(Value::Object(map)) = &parsed {
-            if let Some(code) = map.get("code").and_then(Value::as_i64) {
-                return Err(api_error(code, map.get("message"), response));
+    // `data` borrows from the body; the outcome is computed first, then the body moves into
+    // the value or the error.
+    enum Outcome<T> {
+        Data(T),
+        Api(i64, Option<Value>),
+        Http,
+        Decode(String),
+    }
+    let outcome = match serde_json::from_slice::<Envelope<'_>>(&response.body) {
+        Ok(envelope) => {
+            let code = envelope.code.as_ref().and_then(Value::as_i64);
+            let data_is_object = envelope.data.is_some_and(|d| d.get().starts_with('{'));
+            match code {
+                _ if !(200..300).contains(&status) => match code {
+                    Some(code) => Outcome::Api(code, envelope.message),
+                    None => Outcome::Http,
+                },
+                None => Outcome::Decode(
+                    "the reply has no integer `code`: not a Milvus envelope".to_string(),
+                ),
+                Some(0) => match T::from_data(envelope.data) {
+                    Ok(data) => Outcome::Data(data),
+                    Err(reason) => Outcome::Decode(reason),
+                },
+                Some(200) if data_is_object => match T::from_data(envelope.data) {
+                    Ok(data) => Outcome::Data(data),
+                    Err(reason) => Outcome::Decode(reason),
+                },
+                Some(code) => Outcome::Api(code, envelope.message),
             }
         }
-        return Err(Error::HttpStatus {
+        Err(_) if !(200..300).contains(&status) => Outcome::Http,
+        Err(e) => Outcome::Decode(match e.classify() {
+            Category::Data => format!("the reply is not a JSON object: {e}"),
+            _ => format!("the reply is not JSON: {e}"),
+        }),
+    };
+    match outcome {
+        Outcome::Data(data) => Ok(ApiResponse { response, data }),
+        Outcome::Api(code, message) => Err(api_error(code, message, response)),
+        Outcome::Http => Err(Error::HttpStatus {
             status,
             url: response.url.clone(),
             body: response.snippet(),
             response: Box::new(response),
-        });
-    }
-
-    let mut map = match parsed {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            let reason = format!("the reply is {}, not a JSON object", kind(&other));
-            return Err(decode_error(reason, response));
-        }
-        Err(e) => {
-            return Err(decode_error(
-                format!("the reply is not JSON: {e}"),
-                response,
-            ))
-        }
-    };
-    let code = match map.get("code").and_then(Value::as_i64) {
-        Some(code) => code,
-        None => {
-            let reason = "the reply has no integer `code`: not a Milvus envelope".to_string();
-            return Err(decode_error(reason, response));
-        }
-    };
-    let success = code == 0 || (code == 200 && matches!(map.get("data"), Some(Value::Object(_))));
-    if !success {
-        return Err(api_error(code, map.get("message"), response));
-    }
-    match T::from_data(map.remove("data")) {
-        Ok(data) => Ok(ApiResponse { response, data }),
-        Err(reason) => Err(decode_error(reason, response)),
+        }),
+        Outcome::Decode(reason) => Err(decode_error(reason, response)),
     }
 }
