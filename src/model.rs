@@ -211,47 +211,68 @@ pub struct ImportFileProgress {
     pub extra: Map<String, Value>,
 }
 
-/// Builds a reply type from the envelope's `data` member. Errors are human-readable reasons.
+/// A reply type read from the envelope's `data` member, straight from the reply bytes.
 pub(crate) trait FromData: Sized {
-    fn from_data(data: Option<&RawValue>) -> Result<Self, String>;
+    /// Reads `data`.
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+
+    /// The value for a success reply without `data`.
+    fn missing() -> Result<Self, String> {
+        Err("data is missing".into())
+    }
 }
 
 impl FromData for () {
-    fn from_data(_: Option<&RawValue>) -> Result<Self, String> {
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| ())
+    }
+
+    fn missing() -> Result<Self, String> {
         Ok(())
     }
 }
 
-/// Parses `data` with the wire type `W` and unwraps it.
-fn parse<'a, W: Deserialize<'a> + Into<T>, T>(data: Option<&'a RawValue>) -> Result<T, String> {
-    let data = data.ok_or("data is missing")?;
-    serde_json::from_str::<W>(data.get())
-        .map(Into::into)
-        .map_err(|e| format!("data: {e}"))
-}
-
 impl FromData for ImportJobCreated {
-    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        parse::<CreatedWire, _>(data)
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CreatedWire::deserialize(d).map(|w| w.0)
     }
 }
 
 impl FromData for ImportJobList {
-    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        parse::<ListWire, _>(data)
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ListWire::deserialize(d).map(|w| w.0)
     }
 }
 
 impl FromData for ImportProgress {
-    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        parse::<ProgressWire, _>(data)
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ProgressWire::deserialize(d).map(|w| w.0)
+    }
+}
+
+/// Reads `data` from raw JSON (when it came before `code`, or in the legacy `code: 200` form).
+pub(crate) fn from_raw<T: FromData>(data: &RawValue) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(data.get());
+    T::deserialize_data(&mut de)
+        .and_then(|value| de.end().map(|()| value))
+        .map_err(|e| format!("data: {e}"))
+}
+
+/// [`FromData`] as a seed, for reading `data` in place; errors start with `data: `.
+pub(crate) struct DataSeed<T>(pub(crate) std::marker::PhantomData<T>);
+
+impl<'de, T: FromData> DeserializeSeed<'de> for DataSeed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::deserialize_data(d).map_err(|e| de::Error::custom(format_args!("data: {e}")))
     }
 }
 
 // ---- wire types: private Deserialize impls with the leniency described above ----
 
 /// An object key, borrowed from the reply when it has no escapes.
-struct Key<'de>(std::borrow::Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) std::borrow::Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -439,13 +460,14 @@ fn unknown_state(state: Option<ImportJobState>) -> ImportJobState {
     state.unwrap_or_else(|| ImportJobState::Unknown(String::new()))
 }
 
-/// A list of `T` whose errors name the list and the index: `records[3]: progress: …`.
-struct List<T> {
+/// A list read as wire type `W` and kept as `O`, whose errors name the list and the index:
+/// `records[3]: progress: …`.
+struct List<W, O> {
     name: &'static str,
-    marker: std::marker::PhantomData<T>,
+    marker: std::marker::PhantomData<(W, O)>,
 }
 
-impl<T> List<T> {
+impl<W, O> List<W, O> {
     fn new(name: &'static str) -> Self {
         List {
             name,
@@ -454,16 +476,16 @@ impl<T> List<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for List<T> {
-    type Value = Option<Vec<T>>;
+impl<'de, W: Deserialize<'de> + Into<O>, O> DeserializeSeed<'de> for List<W, O> {
+    type Value = Option<Vec<O>>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
-    type Value = Option<Vec<T>>;
+impl<'de, W: Deserialize<'de> + Into<O>, O> Visitor<'de> for List<W, O> {
+    type Value = Option<Vec<O>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list")
@@ -477,8 +499,8 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
             let i = items.len();
-            match seq.next_element::<T>() {
-                Ok(Some(item)) => items.push(item),
+            match seq.next_element::<W>() {
+                Ok(Some(item)) => items.push(item.into()),
                 Ok(None) => return Ok(Some(items)),
                 Err(e) => return Err(de::Error::custom(format_args!("{}[{i}]: {e}", self.name))),
             }
@@ -486,11 +508,11 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
     }
 }
 
-fn list<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+fn list<'de, A: MapAccess<'de>, W: Deserialize<'de> + Into<O>, O>(
     map: &mut A,
     name: &'static str,
-) -> Result<Option<Vec<T>>, A::Error> {
-    map.next_value_seed(List::<T>::new(name)).map_err(|e| {
+) -> Result<Option<Vec<O>>, A::Error> {
+    map.next_value_seed(List::<W, O>::new(name)).map_err(|e| {
         // Errors inside an element already carry `name[i]`; a wrong type for the list itself
         // gets the name here.
         let text = e.to_string();
@@ -525,12 +547,6 @@ macro_rules! map_wire {
 
 struct CreatedWire(ImportJobCreated);
 
-impl From<CreatedWire> for ImportJobCreated {
-    fn from(w: CreatedWire) -> Self {
-        w.0
-    }
-}
-
 map_wire!(CreatedWire, "an object", |map| {
     let (mut id, mut legacy) = (None, None);
     while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
@@ -550,6 +566,12 @@ map_wire!(CreatedWire, "an object", |map| {
 });
 
 struct RecordWire(ImportJobRecord);
+
+impl From<RecordWire> for ImportJobRecord {
+    fn from(w: RecordWire) -> Self {
+        w.0
+    }
+}
 
 map_wire!(RecordWire, "an object", |map| {
     let mut job_id = None;
@@ -583,19 +605,13 @@ map_wire!(RecordWire, "an object", |map| {
 
 struct ListWire(ImportJobList);
 
-impl From<ListWire> for ImportJobList {
-    fn from(w: ListWire) -> Self {
-        w.0
-    }
-}
-
 map_wire!(ListWire, "an object", |map| {
     let (mut records, mut tasks) = (None, None);
     let (mut count, mut current_page, mut page_size) = (None, None, None);
     while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
         match &*key {
-            "records" => records = list::<A, RecordWire>(&mut map, "records")?,
-            "tasks" => tasks = list::<A, RecordWire>(&mut map, "tasks")?,
+            "records" => records = list::<A, RecordWire, _>(&mut map, "records")?,
+            "tasks" => tasks = list::<A, RecordWire, _>(&mut map, "tasks")?,
             "count" => count = value::<A, Count>(&mut map, "count")?.0,
             "currentPage" => current_page = value::<A, Count>(&mut map, "currentPage")?.0,
             "pageSize" => page_size = value::<A, Count>(&mut map, "pageSize")?.0,
@@ -605,9 +621,8 @@ map_wire!(ListWire, "an object", |map| {
         }
     }
     // If a reply carries both, `records` wins.
-    let records = records.or(tasks).unwrap_or_default();
     Ok(ListWire(ImportJobList {
-        records: records.into_iter().map(|r| r.0).collect(),
+        records: records.or(tasks).unwrap_or_default(),
         count,
         current_page,
         page_size,
@@ -615,6 +630,12 @@ map_wire!(ListWire, "an object", |map| {
 });
 
 struct DetailWire(ImportFileProgress);
+
+impl From<DetailWire> for ImportFileProgress {
+    fn from(w: DetailWire) -> Self {
+        w.0
+    }
+}
 
 map_wire!(DetailWire, "an object", |map| {
     let mut d = ImportFileProgress {
@@ -648,12 +669,6 @@ map_wire!(DetailWire, "an object", |map| {
 });
 
 struct ProgressWire(ImportProgress);
-
-impl From<ProgressWire> for ImportProgress {
-    fn from(w: ProgressWire) -> Self {
-        w.0
-    }
-}
 
 map_wire!(ProgressWire, "an object", |map| {
     let mut job_id = None;
@@ -689,7 +704,7 @@ map_wire!(ProgressWire, "an object", |map| {
             "createTime" => p.create_time = non_empty(string(&mut map, "createTime")?),
             "completeTime" => p.complete_time = non_empty(string(&mut map, "completeTime")?),
             "reason" => p.reason = non_empty(string(&mut map, "reason")?),
-            "details" => details = list::<A, DetailWire>(&mut map, "details")?,
+            "details" => details = list::<A, DetailWire, _>(&mut map, "details")?,
             _ => {
                 let v = map.next_value::<Value>()?;
                 p.extra.insert(key.into_owned(), v);
@@ -698,11 +713,7 @@ map_wire!(ProgressWire, "an object", |map| {
     }
     p.job_id = job_id.ok_or_else(|| de::Error::custom("has no jobId"))?;
     p.state = unknown_state(state);
-    p.details = details
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.0)
-        .collect();
+    p.details = details.unwrap_or_default();
     Ok(ProgressWire(p))
 });
 

@@ -6,14 +6,15 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::model::FromData;
+use crate::model::{from_raw, DataSeed, FromData, Key};
 use crate::redact::Secrets;
 
 /// How much of a body an error quotes.
@@ -205,46 +206,62 @@ impl Response {
     }
 }
 
-/// The Milvus envelope, `{"code": …, "message": …, "data": …}`; `data` stays raw until the
-/// caller's type reads it, straight from the reply bytes. Only a JSON object is an envelope (a
-/// derived impl would also take a list as the fields in order).
-struct Envelope<'a> {
-    code: Option<Value>,
-    message: Option<Value>,
-    data: Option<&'a RawValue>,
+/// `data` as read in one pass with the envelope: typed in place when `code: 0` came first (the
+/// usual order), raw otherwise (read once more when the code turns out to allow it).
+enum Data<'a, T> {
+    Typed(T),
+    Raw(&'a RawValue),
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Envelope<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Envelope<'de>, A::Error> {
-                let mut envelope = Envelope {
-                    code: None,
-                    message: None,
-                    data: None,
-                };
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    match &*key {
-                        "code" => envelope.code = map.next_value()?,
-                        "message" => envelope.message = map.next_value()?,
-                        "data" => envelope.data = map.next_value()?,
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+/// The Milvus envelope, `{"code": …, "message": …, "data": …}`. Only a JSON object is an
+/// envelope (a derived impl would also take a list as the fields in order).
+struct Envelope<'a, T> {
+    code: Option<Value>,
+    message: Option<Value>,
+    data: Option<Data<'a, T>>,
+}
+
+struct EnvelopeSeed<T>(PhantomData<T>);
+
+impl<'de, T: FromData> DeserializeSeed<'de> for EnvelopeSeed<T> {
+    type Value = Envelope<'de, T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: FromData> Visitor<'de> for EnvelopeSeed<T> {
+    type Value = Envelope<'de, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut envelope = Envelope {
+            code: None,
+            message: None,
+            data: None,
+        };
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match &*key {
+                "code" => envelope.code = map.next_value()?,
+                "message" => envelope.message = map.next_value()?,
+                "data" if envelope.code.as_ref().and_then(Value::as_i64) == Some(0) => {
+                    envelope.data = Some(Data::Typed(
+                        map.next_value_seed(DataSeed::<T>(PhantomData))?,
+                    ));
                 }
-                Ok(envelope)
+                "data" => {
+                    envelope.data = map.next_value::<Option<&'de RawValue>>()?.map(Data::Raw);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(envelope)
     }
 }
 
@@ -254,77 +271,94 @@ impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
 ///   else [`Error::HttpStatus`];
 /// * 2xx: success is `code == 0`, or the legacy `code == 200` with a `data` object; any other
 ///   `code` is [`Error::Api`]; a body that is not such an envelope is [`Error::Decode`].
+///
+/// One pass over the body in the usual case: `data` is decoded in place, straight into `T`.
 pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, Error> {
     let status = response.status_code();
-    let decode_error = |reason: String, response: Response| Error::Decode {
-        reason: response.secrets.scrub(reason),
-        status,
-        url: response.url.clone(),
-        snippet: response.snippet(),
-        response: Some(Box::new(response)),
-    };
-    let api_error = |code: i64, message: Option<Value>, response: Response| {
-        let message = match message {
-            Some(Value::String(s)) => s,
-            None | Some(Value::Null) => String::new(),
-            Some(other) => other.to_string(),
-        };
-        let total = message.len();
-        Error::Api {
-            code,
-            message: response.quote(message, total),
-            status,
-            url: response.url.clone(),
-            response: Box::new(response),
-        }
-    };
+    let success = (200..300).contains(&status);
 
-    // `data` borrows from the body; the outcome is computed first, then the body moves into
-    // the value or the error.
+    // `data` may borrow from the body; the outcome is computed first, then the body moves
+    // into the value or the error.
     enum Outcome<T> {
         Data(T),
         Api(i64, Option<Value>),
         Http,
         Decode(String),
     }
-    let outcome = match serde_json::from_slice::<Envelope<'_>>(&response.body) {
+    let parsed = {
+        let mut de = serde_json::Deserializer::from_slice(&response.body);
+        EnvelopeSeed::<T>(PhantomData)
+            .deserialize(&mut de)
+            .and_then(|envelope| de.end().map(|()| envelope))
+    };
+    let outcome = match parsed {
         Ok(envelope) => {
             let code = envelope.code.as_ref().and_then(Value::as_i64);
-            let data_is_object = envelope.data.is_some_and(|d| d.get().starts_with('{'));
-            match code {
-                _ if !(200..300).contains(&status) => match code {
-                    Some(code) => Outcome::Api(code, envelope.message),
-                    None => Outcome::Http,
-                },
-                None => Outcome::Decode(
+            match (code, envelope.data) {
+                (Some(code), _) if !success => Outcome::Api(code, envelope.message),
+                (None, _) if !success => Outcome::Http,
+                (None, _) => Outcome::Decode(
                     "the reply has no integer `code`: not a Milvus envelope".to_string(),
                 ),
-                Some(0) => match T::from_data(envelope.data) {
+                (Some(0), Some(Data::Typed(data))) => Outcome::Data(data),
+                (Some(0), None) => match T::missing() {
                     Ok(data) => Outcome::Data(data),
                     Err(reason) => Outcome::Decode(reason),
                 },
-                Some(200) if data_is_object => match T::from_data(envelope.data) {
+                (Some(0), Some(Data::Raw(raw))) => match from_raw(raw) {
                     Ok(data) => Outcome::Data(data),
                     Err(reason) => Outcome::Decode(reason),
                 },
-                Some(code) => Outcome::Api(code, envelope.message),
+                (Some(200), Some(Data::Raw(raw))) if raw.get().starts_with('{') => {
+                    match from_raw(raw) {
+                        Ok(data) => Outcome::Data(data),
+                        Err(reason) => Outcome::Decode(reason),
+                    }
+                }
+                (Some(code), _) => Outcome::Api(code, envelope.message),
             }
         }
-        Err(_) if !(200..300).contains(&status) => Outcome::Http,
-        Err(e) => Outcome::Decode(match e.classify() {
-            Category::Data => format!("the reply is not a JSON object: {e}"),
-            _ => format!("the reply is not JSON: {e}"),
-        }),
+        Err(_) if !success => Outcome::Http,
+        Err(e) => {
+            let text = e.to_string();
+            Outcome::Decode(if text.starts_with("data: ") {
+                text
+            } else if e.classify() == Category::Data {
+                format!("the reply is not a JSON object: {text}")
+            } else {
+                format!("the reply is not JSON: {text}")
+            })
+        }
     };
     match outcome {
         Outcome::Data(data) => Ok(ApiResponse { response, data }),
-        Outcome::Api(code, message) => Err(api_error(code, message, response)),
+        Outcome::Api(code, message) => {
+            let message = match message {
+                Some(Value::String(s)) => s,
+                None | Some(Value::Null) => String::new(),
+                Some(other) => other.to_string(),
+            };
+            let total = message.len();
+            Err(Error::Api {
+                code,
+                message: response.quote(message, total),
+                status,
+                url: response.url.clone(),
+                response: Box::new(response),
+            })
+        }
         Outcome::Http => Err(Error::HttpStatus {
             status,
             url: response.url.clone(),
             body: response.snippet(),
             response: Box::new(response),
         }),
-        Outcome::Decode(reason) => Err(decode_error(reason, response)),
+        Outcome::Decode(reason) => Err(Error::Decode {
+            reason: response.secrets.scrub(reason),
+            status,
+            url: response.url.clone(),
+            snippet: response.snippet(),
+            response: Some(Box::new(response)),
+        }),
     }
 }
