@@ -419,3 +419,24 @@ fn commit_and_abort_accept_an_empty_data_object() {
         .commit_import(&JobRequest::new("1"))
         .unwrap();
 }
+
+#[test]
+fn data_before_code_is_read_as_well() {
+    let jobs = list(r#"{"data":{"records":[{"jobId":"1","state":"Pending"}]},"code":0}"#).unwrap();
+    assert_eq!(jobs.records[0].job_id, "1");
+    // ... and a data member that does not fit is no excuse to hide the error code.
+    let err = list(r#"{"data":{"records":"nonsense"},"code":1100,"message":"bad"}"#).unwrap_err();
+    assert_eq!(err.api_code(), Some(1100));
+    let legacy =
+        list(r#"{"data":{"tasks":[{"jobId":"t","state":"ImportFailed"}]},"code":200}"#).unwrap();
+    assert_eq!(legacy.records[0].state, ImportJobState::Failed);
+}
+
+#[test]
+fn null_data_on_success_is_a_decode_error_for_replies_that_need_data() {
+    let reason = decode_reason(list(r#"{"code":0,"data":null}"#).unwrap_err());
+    assert!(reason.contains("data"), "{reason}");
+    replying(200, r#"{"code":0,"data":null}"#)
+        .commit_import(&JobRequest::new("1"))
+        .unwrap();
+}
