@@ -534,35 +534,35 @@ impl Service {
         })))
     }
 
-    /// Finds a job for describe/commit/abort, with each flavor's "not found" error.
-    fn job_id(&self, flavor: Flavor, body: &Body<'_>) -> Result<(String, String), Reply> {
-        let id = body.required_string("jobId", "JobID")?;
-        let target = match flavor {
-            Flavor::Milvus => String::new(),
-            Flavor::Cloud => self.cloud_target(body)?,
+    /// The job id and target of a describe/commit/abort request. Milvus parses the id as an
+    /// int64 (so "0453…" finds job 453…) and answers `bad_id` when it is not one.
+    fn job_id(
+        &self,
+        flavor: Flavor,
+        map: &Map<String, Value>,
+        bad_id: impl FnOnce(&str, std::num::ParseIntError) -> Reply,
+    ) -> Result<(String, String), Reply> {
+        let body = Body {
+            strukt: "JobIDReq",
+            map,
         };
-        Ok((id, target))
+        let id = body.required_string("jobId", "JobID")?;
+        match flavor {
+            Flavor::Milvus => match id.parse::<i64>() {
+                Ok(n) => Ok((n.to_string(), String::new())),
+                Err(e) => Err(bad_id(&id, e)),
+            },
+            Flavor::Cloud => Ok((id, self.cloud_target(&body)?)),
+        }
     }
 
     fn describe(&self, flavor: Flavor, map: &Map<String, Value>) -> Result<Reply, Reply> {
-        let (id, target) = self.job_id(
-            flavor,
-            &Body {
-                strukt: "JobIDReq",
-                map,
-            },
-        )?;
-        // Milvus parses the id as an int64: "0453…" finds job 453….
-        let id = match (flavor, id.parse::<i64>()) {
-            (Flavor::Milvus, Ok(n)) => n.to_string(),
-            (Flavor::Milvus, Err(e)) => {
-                return Err(Reply::error(
-                    2100,
-                    format!("parse job id failed: strconv.ParseInt: parsing {id:?}: {e}"),
-                ))
-            }
-            (Flavor::Cloud, _) => id,
-        };
+        let (id, target) = self.job_id(flavor, map, |id, e| {
+            Reply::error(
+                2100,
+                format!("parse job id failed: strconv.ParseInt: parsing {id:?}: {e}"),
+            )
+        })?;
         let mut jobs = self.jobs();
         let per_poll = jobs.timing() == Timing::PerPoll;
         let job = jobs
@@ -583,23 +583,12 @@ impl Service {
         map: &Map<String, Value>,
         commit: bool,
     ) -> Result<Reply, Reply> {
-        let (id, target) = self.job_id(
-            flavor,
-            &Body {
-                strukt: "JobIDReq",
-                map,
-            },
-        )?;
-        let id = match (flavor, id.parse::<i64>()) {
-            (Flavor::Milvus, Ok(n)) => n.to_string(),
-            (Flavor::Milvus, Err(_)) => {
-                return Err(Reply::error(
-                    1100,
-                    format!("invalid parameter[expected=int64 jobId][actual={id}]"),
-                ))
-            }
-            (Flavor::Cloud, _) => id,
-        };
+        let (id, target) = self.job_id(flavor, map, |id, _| {
+            Reply::error(
+                1100,
+                format!("invalid parameter[expected=int64 jobId][actual={id}]"),
+            )
+        })?;
         let mut jobs = self.jobs();
         let job = jobs
             .get_mut(&id)
