@@ -330,6 +330,14 @@ impl<'de> Deserialize<'de> for JobId {
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<JobId, E> {
                 Ok(JobId(Some(v.to_string())))
             }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JobId, E> {
+                // An integral number written as a float (`1e2`): exact below 2^53.
+                if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+                    Ok(JobId(Some(format!("{}", v as i64))))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
             fn visit_unit<E: de::Error>(self) -> Result<JobId, E> {
                 Ok(JobId(None))
             }
@@ -512,16 +520,18 @@ fn list<'de, A: MapAccess<'de>, W: Deserialize<'de> + Into<O>, O>(
     map: &mut A,
     name: &'static str,
 ) -> Result<Option<Vec<O>>, A::Error> {
-    map.next_value_seed(List::<W, O>::new(name)).map_err(|e| {
-        // Errors inside an element already carry `name[i]`; a wrong type for the list itself
-        // gets the name here.
-        let text = e.to_string();
-        if text.starts_with(name) {
-            e
-        } else {
-            de::Error::custom(format_args!("{name}: {text}"))
-        }
-    })
+    map.next_value_seed(List::<W, O>::new(name))
+        .map_err(|e| de::Error::custom(named(name, e.to_string())))
+}
+
+/// An error about list `name`: errors inside an element already carry `name[i]`; a wrong type
+/// for the list itself gets the name here.
+fn named(name: &str, text: String) -> String {
+    if text.starts_with(name) {
+        text
+    } else {
+        format!("{name}: {text}")
+    }
 }
 
 /// Implements `Deserialize` for a wire type through a map visitor `visit(map)`.
@@ -611,7 +621,11 @@ map_wire!(ListWire, "an object", |map| {
     while let Some(Key(key)) = map.next_key::<Key<'_>>()? {
         match &*key {
             "records" => records = list::<A, RecordWire, _>(&mut map, "records")?,
-            "tasks" => tasks = list::<A, RecordWire, _>(&mut map, "tasks")?,
+            // Legacy v1 name; read only when there is no `records`, which wins.
+            "tasks" if records.is_some() => {
+                map.next_value::<IgnoredAny>()?;
+            }
+            "tasks" => tasks = map.next_value::<Option<&'de RawValue>>()?,
             "count" => count = value::<A, Count>(&mut map, "count")?.0,
             "currentPage" => current_page = value::<A, Count>(&mut map, "currentPage")?.0,
             "pageSize" => page_size = value::<A, Count>(&mut map, "pageSize")?.0,
@@ -621,8 +635,19 @@ map_wire!(ListWire, "an object", |map| {
         }
     }
     // If a reply carries both, `records` wins.
+    let records = match (records, tasks) {
+        (Some(records), _) => records,
+        (None, Some(tasks)) => {
+            let mut de = serde_json::Deserializer::from_str(tasks.get());
+            List::<RecordWire, ImportJobRecord>::new("tasks")
+                .deserialize(&mut de)
+                .map_err(|e| de::Error::custom(named("tasks", e.to_string())))?
+                .unwrap_or_default()
+        }
+        (None, None) => Vec::new(),
+    };
     Ok(ListWire(ImportJobList {
-        records: records.or(tasks).unwrap_or_default(),
+        records,
         count,
         current_page,
         page_size,

@@ -221,7 +221,11 @@ struct Envelope<'a, T> {
     data: Option<Data<'a, T>>,
 }
 
-struct EnvelopeSeed<T>(PhantomData<T>);
+/// Reads an envelope; `data` is decoded in place only for a 2xx reply (`success`).
+struct EnvelopeSeed<T> {
+    success: bool,
+    marker: PhantomData<T>,
+}
 
 impl<'de, T: FromData> DeserializeSeed<'de> for EnvelopeSeed<T> {
     type Value = Envelope<'de, T>;
@@ -248,7 +252,10 @@ impl<'de, T: FromData> Visitor<'de> for EnvelopeSeed<T> {
             match &*key {
                 "code" => envelope.code = map.next_value()?,
                 "message" => envelope.message = map.next_value()?,
-                "data" if envelope.code.as_ref().and_then(Value::as_i64) == Some(0) => {
+                "data"
+                    if self.success
+                        && envelope.code.as_ref().and_then(Value::as_i64) == Some(0) =>
+                {
                     envelope.data = Some(Data::Typed(
                         map.next_value_seed(DataSeed::<T>(PhantomData))?,
                     ));
@@ -287,8 +294,11 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
     }
     let parsed = {
         let mut de = serde_json::Deserializer::from_slice(&response.body);
-        EnvelopeSeed::<T>(PhantomData)
-            .deserialize(&mut de)
+        let seed = EnvelopeSeed::<T> {
+            success,
+            marker: PhantomData,
+        };
+        seed.deserialize(&mut de)
             .and_then(|envelope| de.end().map(|()| envelope))
     };
     let outcome = match parsed {

@@ -665,3 +665,18 @@ fn hostile_replies_are_typed_errors_not_panics() {
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     }
 }
+
+#[test]
+fn non_2xx_envelopes_are_api_errors_whatever_the_key_order_or_data() {
+    for body in [
+        r#"{"code":0,"data":[]}"#,
+        r#"{"data":[],"code":0}"#,
+        r#"{"code":65535,"data":{"x":1}}"#,
+    ] {
+        let err = list_err(500, body);
+        assert!(
+            matches!(err, Error::Api { status: 500, .. }),
+            "{body}: {err:?}"
+        );
+    }
+}

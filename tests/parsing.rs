@@ -440,3 +440,27 @@ fn null_data_on_success_is_a_decode_error_for_replies_that_need_data() {
         .commit_import(&JobRequest::new("1"))
         .unwrap();
 }
+
+#[test]
+fn tasks_are_not_read_when_records_are_there_in_either_order() {
+    for body in [
+        r#"{"code":0,"data":{"records":[{"jobId":"r","state":"Pending"}],"tasks":[{"progress":"bad"}]}}"#,
+        r#"{"code":0,"data":{"tasks":[{"progress":"bad"}],"records":[{"jobId":"r","state":"Pending"}]}}"#,
+    ] {
+        let jobs = list(body).unwrap();
+        assert_eq!(jobs.records.len(), 1, "{body}");
+        assert_eq!(jobs.records[0].job_id, "r");
+    }
+    let reason =
+        decode_reason(list(r#"{"code":200,"data":{"tasks":[{"progress":"bad"}]}}"#).unwrap_err());
+    assert!(
+        reason.contains("tasks[0]") && reason.contains("progress"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn job_id_written_as_an_integral_float_is_read_as_an_integer() {
+    let jobs = list(r#"{"code":0,"data":{"records":[{"jobId":1e2,"state":"Pending"}]}}"#).unwrap();
+    assert_eq!(jobs.records[0].job_id, "100");
+}

@@ -79,6 +79,17 @@ pub(crate) struct NewJob {
 }
 
 impl Job {
+    /// Moves up to `steps` steps, stopping early once the stage no longer changes.
+    pub(crate) fn advance(&mut self, steps: u32) {
+        for _ in 0..steps {
+            let before = self.stage.clone();
+            self.step();
+            if self.stage == before {
+                break;
+            }
+        }
+    }
+
     /// Moves one step along the lifecycle; terminal and waiting stages stay put.
     pub(crate) fn step(&mut self) {
         let next = match &self.stage {
@@ -125,13 +136,14 @@ impl Job {
     }
 
     fn total_rows(&self) -> u64 {
-        self.rows_per_group * self.sources.len() as u64
+        self.rows_per_group
+            .saturating_mul(self.sources.len() as u64)
     }
 
     fn imported_rows(&self) -> u64 {
         match self.stage {
             Stage::Uncommitted | Stage::Committing | Stage::Completed => self.total_rows(),
-            Stage::Importing(p) => self.total_rows() * u64::from(p) / 100,
+            Stage::Importing(p) => percent_of(self.total_rows(), p),
             Stage::Pending | Stage::Failed(_) | Stage::Other(_) => 0,
         }
     }
@@ -142,7 +154,7 @@ impl Job {
     }
 
     fn group_bytes(&self) -> u64 {
-        self.rows_per_group * 128
+        self.rows_per_group.saturating_mul(128)
     }
 
     fn complete_time(&self) -> String {
@@ -181,9 +193,7 @@ impl Job {
             .map(|group| {
                 let (state, group_progress, imported) = match &self.stage {
                     Stage::Pending | Stage::Other(_) => ("Pending", 0, 0),
-                    Stage::Importing(p) => {
-                        ("InProgress", *p, self.rows_per_group * u64::from(*p) / 100)
-                    }
+                    Stage::Importing(p) => ("InProgress", *p, percent_of(self.rows_per_group, *p)),
                     Stage::Failed(_) => ("Failed", 0, 0),
                     _ => ("Completed", 100, self.rows_per_group),
                 };
@@ -208,7 +218,7 @@ impl Job {
                 Value::Object(detail)
             })
             .collect();
-        let file_size = self.group_bytes() * self.sources.len() as u64;
+        let file_size = self.group_bytes().saturating_mul(self.sources.len() as u64);
         let mut data = Map::new();
         data.insert("jobId".into(), json!(self.id));
         data.insert("collectionName".into(), json!(self.collection));
@@ -355,11 +365,14 @@ impl Jobs {
 
     pub(crate) fn advance_all(&mut self, steps: u32) {
         for job in &mut self.jobs {
-            for _ in 0..steps {
-                job.step();
-            }
+            job.advance(steps);
         }
     }
+}
+
+/// `p` percent of `n`, without overflow.
+fn percent_of(n: u64, p: u32) -> u64 {
+    (u128::from(n) * u128::from(p) / 100) as u64
 }
 
 /// `t` as RFC 3339 in UTC, to the second (`2025-01-16T08:42:09Z`).

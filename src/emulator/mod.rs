@@ -425,9 +425,7 @@ impl Emulator {
         let mut jobs = self.service.jobs();
         match jobs.get_mut(job_id) {
             Some(job) => {
-                for _ in 0..steps {
-                    job.step();
-                }
+                job.advance(steps);
                 true
             }
             None => false,
