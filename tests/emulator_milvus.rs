@@ -2225,3 +2225,117 @@ fn record_limit_keeps_the_latest_requests_and_zero_keeps_none() {
     list(&client(&silent, ""), &ListImportJobsRequest::new());
     assert!(silent.requests().is_empty());
 }
+
+/// Sends `request` as is on a new connection and returns everything the server wrote back
+/// before closing it.
+fn exchange(emulator: &Emulator, request: &str) -> String {
+    let mut stream = TcpStream::connect_timeout(&emulator.addr(), TIMEOUT).expect("connect");
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut reply = Vec::new();
+    stream
+        .read_to_end(&mut reply)
+        .expect("the server closes the connection");
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+fn basic_auth_is_accepted_like_bearer() {
+    let emulator = start(EmulatorConfig::milvus().auth("root", "Milvus"));
+    // base64("root:Milvus"), as `curl -u root:Milvus` sends it.
+    let ok = raw(
+        &emulator,
+        "POST",
+        LIST,
+        &[("Authorization", "Basic cm9vdDpNaWx2dXM=")],
+        "{}",
+    );
+    assert_eq!(ok.code(), 0, "{ok:?}");
+    // base64("root:wrong")
+    let bad = raw(
+        &emulator,
+        "POST",
+        LIST,
+        &[("Authorization", "Basic cm9vdDp3cm9uZw==")],
+        "{}",
+    );
+    assert_eq!(bad.status, 401);
+    assert_eq!(bad.json()["code"], 1800);
+}
+
+#[test]
+fn options_is_a_cors_preflight_and_head_has_no_body() {
+    let emulator = start(EmulatorConfig::milvus());
+    let preflight = exchange(
+        &emulator,
+        &format!("OPTIONS {CREATE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        preflight.starts_with("HTTP/1.1 204 No Content\r\n"),
+        "{preflight}"
+    );
+    assert!(
+        preflight.contains("Access-Control-Allow-Origin: *\r\n"),
+        "{preflight}"
+    );
+    assert!(preflight.ends_with("\r\n\r\n"), "no body: {preflight:?}");
+
+    let head = exchange(
+        &emulator,
+        "HEAD /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("HTTP/1.1 404 Not Found\r\n"), "{head}");
+    assert!(head.contains("Content-Length: 18\r\n"), "{head}");
+    assert!(
+        head.ends_with("\r\n\r\n"),
+        "no body after the head: {head:?}"
+    );
+}
+
+#[test]
+fn http_1_0_connections_are_closed_after_the_reply() {
+    let emulator = start(EmulatorConfig::milvus());
+    // With keep-alive asked for, the reply still says close and the server closes (or
+    // `exchange` would wait for its read timeout and fail).
+    let reply = exchange(
+        &emulator,
+        &format!("POST {LIST} HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{{}}"),
+    );
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.contains("Connection: close\r\n"), "{reply}");
+}
+
+#[test]
+fn unsupported_transfer_codings_are_501_and_chunked_bodies_are_read() {
+    let emulator = start(EmulatorConfig::milvus());
+    let gzip = exchange(
+        &emulator,
+        &format!("POST {LIST} HTTP/1.1\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(gzip.starts_with("HTTP/1.1 501 "), "{gzip}");
+    let chunked = exchange(
+        &emulator,
+        &format!(
+            "POST {LIST} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+             1\r\n{{\r\n1\r\n}}\r\n0\r\n\r\n"
+        ),
+    );
+    assert!(chunked.starts_with("HTTP/1.1 200 OK\r\n"), "{chunked}");
+    assert!(
+        chunked.contains(r#"{"code":0,"data":{"records":[]}}"#),
+        "{chunked}"
+    );
+}
+
+#[test]
+fn wrong_types_are_1801_even_when_required_fields_are_missing() {
+    let emulator = start(EmulatorConfig::milvus());
+    for body in [
+        r#"{"files":5}"#,
+        r#"{"options":{"a":1}}"#,
+        r#"{"collectionName":7}"#,
+    ] {
+        assert_eq!(post(&emulator, CREATE, body).code(), 1801, "{body}");
+    }
+    assert_eq!(post(&emulator, CREATE, r#"{"files":[["a"]]}"#).code(), 1802);
+}

@@ -34,11 +34,11 @@
 //!
 //! | | [`Flavor::Milvus`] | [`Flavor::Cloud`] |
 //! |---|---|---|
-//! | auth | [`auth(user, password)`](EmulatorConfig::auth): `Bearer user:password`, else HTTP 401 `{"code":1800}` | [`api_key(key)`](EmulatorConfig::api_key): `Bearer key`, else code 21119 |
+//! | auth | [`auth(user, password)`](EmulatorConfig::auth): `Bearer user:password` (or HTTP Basic), else HTTP 401 `{"code":1800}` | [`api_key(key)`](EmulatorConfig::api_key): `Bearer key`, else code 21119 |
 //! | create | `collectionName` and non-null `files` (1802 otherwise); `dbName` or `DB-Name` picks the database (800 if unknown) | `clusterId` (96025 if empty, 96018 if not the configured one) or `projectId`+`regionId` (96005 if half); `objectUrls`, `objectUrl` or `volumeName`+`dataPaths` (1100 otherwise) |
 //! | job ids | decimal int64 strings | `job-…` |
 //! | describe | full per-file `details`; unknown id 2100, non-numeric id 2100 | unknown id 96026 |
-//! | list | every job of the database (optionally one collection); `pageSize`/`currentPage` ignored | pages: `pageSize` 1–100 (96008), `currentPage` ≥ 1 (96009); `count`, `currentPage`, `pageSize` echoed |
+//! | list | every job of the request's database (optionally one collection) in one reply; `pageSize`/`currentPage` ignored | pages: `pageSize` 1–100 (96008), `currentPage` ≥ 1 (96009); `count`, `currentPage`, `pageSize` echoed |
 //! | both | bad JSON or wrong types → 1801, missing `jobId` → 1802, option values must be strings (1801), unknown path or method → plain-text 404, `Idempotency-Key` on create returns the first job's id |
 //!
 //! # Job lifecycle
@@ -53,6 +53,16 @@
 //! and idempotent after a successful abort. [`Timing`] says what moves a job along.
 //!
 //! The emulator keeps everything in memory; it checks no collection schema and reads no files.
+//! Where the servers' behaviour is not documented it makes a choice and says so: Milvus `list`
+//! is scoped to the request's database (wire-protocol.md leaves this open), a Zilliz API-key
+//! failure is HTTP 200 with code 21119 (the status is undocumented), and the cloud flavor also
+//! serves `commit`/`abort`.
+//!
+//! As an HTTP server it answers `OPTIONS` as a CORS preflight (204), sends no body for `HEAD`,
+//! reads `Content-Length` and chunked bodies (16 MiB at most), answers `Expect: 100-continue`,
+//! keeps HTTP/1.1 connections alive (60 s idle), closes HTTP/1.0 ones after each reply, gives a
+//! request 30 s from its first byte to arrive whole, and serves at most 256 connections at once
+//! (503 beyond).
 
 mod jobs;
 mod server;

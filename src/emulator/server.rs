@@ -22,6 +22,10 @@ const MAX_HEADERS: usize = 100;
 const POLL: Duration = Duration::from_millis(50);
 /// An idle keep-alive connection is closed after this long.
 const IDLE: Duration = Duration::from_secs(60);
+/// A request must arrive whole within this long of its first byte (slow clients are cut off).
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// Connections served at once; more are answered 503 and closed.
+const MAX_CONNECTIONS: usize = 256;
 
 /// The listening side: the accept thread and every connection thread.
 pub(crate) struct Server {
@@ -103,6 +107,16 @@ fn accept_loop(
             thread::sleep(Duration::from_millis(20));
             continue;
         };
+        let mut list = connections.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|h| !h.is_finished());
+        if list.len() >= MAX_CONNECTIONS {
+            let mut stream = stream;
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            let _ = stream.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            continue;
+        }
         let (service, stop) = (service.clone(), stop.clone());
         let spawned = thread::Builder::new()
             .name("import-emulator-conn".into())
@@ -112,12 +126,11 @@ fn accept_loop(
                     service,
                     stop,
                     buf: Vec::new(),
+                    deadline: None,
                 }
                 .serve(&TRACE);
             });
         if let Ok(handle) = spawned {
-            let mut list = connections.lock().unwrap_or_else(|p| p.into_inner());
-            list.retain(|h| !h.is_finished());
             list.push(handle);
         }
     }
@@ -129,6 +142,8 @@ struct Connection {
     stop: Arc<AtomicBool>,
     /// Bytes read but not yet used.
     buf: Vec<u8>,
+    /// When the request being read must be complete.
+    deadline: Option<Instant>,
 }
 
 /// A parsed request head.
@@ -152,6 +167,7 @@ impl Connection {
             .set_write_timeout(Some(Duration::from_secs(10)))?;
         let _ = self.stream.set_nodelay(true);
         loop {
+            self.deadline = None;
             let head = match self.read_head()? {
                 Some(Ok(head)) => head,
                 Some(Err(reply)) => return self.write(&reply, false, 0),
@@ -182,7 +198,18 @@ impl Connection {
             };
             let reply = self.service.handle(&request);
             let keep_alive = head.keep_alive && !self.stop.load(Ordering::SeqCst);
-            self.write(&reply, keep_alive, trace.fetch_add(1, Ordering::Relaxed))?;
+            let trace = trace.fetch_add(1, Ordering::Relaxed);
+            if request.method == "HEAD" {
+                // The headers a GET would get, without the body.
+                let len = reply.body.len();
+                let headers_only = Reply {
+                    body: Vec::new(),
+                    ..reply
+                };
+                self.write_head(&headers_only, len, keep_alive, trace)?;
+            } else {
+                self.write(&reply, keep_alive, trace)?;
+            }
             if !keep_alive {
                 return Ok(());
             }
@@ -190,12 +217,18 @@ impl Connection {
     }
 
     /// Reads more bytes into the buffer. `Ok(false)`: the peer closed, the server is stopping,
-    /// or the connection was idle too long.
+    /// the connection was idle too long, or the request took too long to arrive.
     fn fill(&mut self) -> io::Result<bool> {
         let mut chunk = [0u8; 16 << 10];
         let started = Instant::now();
+        if !self.buf.is_empty() && self.deadline.is_none() {
+            self.deadline = Some(started + REQUEST_DEADLINE);
+        }
         loop {
             if self.stop.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            if self.deadline.is_some_and(|d| Instant::now() > d) {
                 return Ok(false);
             }
             match self.stream.read(&mut chunk) {
@@ -255,37 +288,55 @@ impl Connection {
                 }
                 Ok(Some(Ok(self.buf.drain(..len).collect())))
             }
-            Framing::Chunked => loop {
-                match dechunk(&self.buf) {
-                    Ok(Some((body, used))) => {
-                        self.buf.drain(..used);
-                        return Ok(Some(Ok(body)));
-                    }
-                    Ok(None) if self.buf.len() > MAX_BODY + MAX_HEAD => {
-                        return Ok(Some(Err(Reply::text(413, "request body too large"))))
-                    }
-                    Ok(None) => {
-                        if !self.fill()? {
-                            return Ok(None);
+            Framing::Chunked => {
+                let mut state = Chunked::default();
+                loop {
+                    match state.resume(&self.buf) {
+                        Ok(Some(used)) => {
+                            self.buf.drain(..used);
+                            return Ok(Some(Ok(state.body)));
                         }
+                        Ok(None) => {
+                            if !self.fill()? {
+                                return Ok(None);
+                            }
+                        }
+                        Err(413) => {
+                            return Ok(Some(Err(Reply::text(413, "request body too large"))))
+                        }
+                        Err(_) => return Ok(Some(Err(Reply::text(400, "bad chunked body")))),
                     }
-                    Err(()) => return Ok(Some(Err(Reply::text(400, "bad chunked body")))),
                 }
-            },
+            }
         }
     }
 
     fn write(&mut self, reply: &Reply, keep_alive: bool, trace: u64) -> io::Result<()> {
+        self.write_head(reply, reply.body.len(), keep_alive, trace)
+    }
+
+    /// Writes the status line and headers (declaring `len` bytes of body), then `reply.body`.
+    fn write_head(
+        &mut self,
+        reply: &Reply,
+        len: usize,
+        keep_alive: bool,
+        trace: u64,
+    ) -> io::Result<()> {
         let reason = http::StatusCode::from_u16(reply.status)
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("");
-        let mut out = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-            reply.status,
-            reply.content_type,
-            reply.body.len()
-        );
+        let mut out = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
+        if reply.status != 204 {
+            out.push_str(&format!(
+                "Content-Type: {}\r\nContent-Length: {len}\r\n",
+                reply.content_type
+            ));
+        }
+        for (name, value) in reply.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
         if trace > 0 {
             out.push_str(&format!("X-Milvus-Trace-Id: {trace:032x}\r\n"));
         }
@@ -317,10 +368,8 @@ fn head(request: &httparse::Request<'_, '_>, len: usize) -> Result<Head, Reply> 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let keep_alive = match request.version {
-        Some(1) => !connection.contains("close"),
-        _ => connection.contains("keep-alive"),
-    };
+    // HTTP/1.0 connections are closed after each reply.
+    let keep_alive = request.version == Some(1) && !connection.contains("close");
     Ok(Head {
         method,
         path,
@@ -331,15 +380,19 @@ fn head(request: &httparse::Request<'_, '_>, len: usize) -> Result<Head, Reply> 
 }
 
 fn framing(headers: &HeaderMap) -> Result<Framing, Reply> {
-    let chunked = headers
+    let codings: Vec<String> = headers
         .get_all(http::header::TRANSFER_ENCODING)
         .iter()
-        .any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"))
-        });
-    if chunked {
-        return Ok(Framing::Chunked);
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+        .collect();
+    if !codings.is_empty() {
+        if codings.join(",") == "chunked" {
+            return Ok(Framing::Chunked);
+        }
+        return Err(Reply::text(
+            501,
+            "only the chunked transfer coding is supported",
+        ));
     }
     let mut lengths = headers.get_all(http::header::CONTENT_LENGTH).iter();
     let len = match (lengths.next(), lengths.next()) {
@@ -357,46 +410,58 @@ fn framing(headers: &HeaderMap) -> Result<Framing, Reply> {
     Ok(Framing::Length(len))
 }
 
-/// Decodes a chunked body at the start of `buf`: `Ok(None)` until it is complete, then the body
-/// and the bytes it used (trailers included). `Err` for malformed framing.
-fn dechunk(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, ()> {
-    let mut body = Vec::new();
-    let mut pos = 0;
-    loop {
-        let Some(line_end) = find_crlf(&buf[pos..]) else {
-            return if buf.len() - pos > 1024 {
-                Err(())
-            } else {
-                Ok(None)
-            };
-        };
-        let line = std::str::from_utf8(&buf[pos..pos + line_end]).map_err(|_| ())?;
-        let size_text = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| ())?;
-        pos += line_end + 2;
-        if size == 0 {
-            // Trailers: lines until an empty one.
-            loop {
-                let Some(end) = find_crlf(&buf[pos..]) else {
-                    return Ok(None);
+/// A chunked body being decoded from the start of the connection buffer, resumable as more
+/// bytes arrive (so a large body is decoded once, not once per read).
+#[derive(Default)]
+struct Chunked {
+    /// Where the next chunk-size line (or trailer line) starts.
+    pos: usize,
+    /// The data of the chunks decoded so far.
+    body: Vec<u8>,
+    /// Reading trailers after the last chunk.
+    trailers: bool,
+}
+
+impl Chunked {
+    /// `Ok(Some(used))` once the body is complete (trailers included), `Ok(None)` while more
+    /// bytes are needed, `Err(status)` for a malformed (400) or too large (413) body.
+    fn resume(&mut self, buf: &[u8]) -> Result<Option<usize>, u16> {
+        loop {
+            let Some(end) = find_crlf(&buf[self.pos..]) else {
+                return if buf.len() - self.pos > 1024 {
+                    Err(400)
+                } else {
+                    Ok(None)
                 };
-                pos += end + 2;
+            };
+            if self.trailers {
+                self.pos += end + 2;
                 if end == 0 {
-                    return Ok(Some((body, pos)));
+                    return Ok(Some(self.pos));
                 }
+                continue;
             }
+            let line = std::str::from_utf8(&buf[self.pos..self.pos + end]).map_err(|_| 400u16)?;
+            let size_text = line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(size_text, 16).map_err(|_| 400u16)?;
+            if size == 0 {
+                self.pos += end + 2;
+                self.trailers = true;
+                continue;
+            }
+            if size > MAX_BODY || self.body.len() + size > MAX_BODY {
+                return Err(413);
+            }
+            let data = self.pos + end + 2;
+            if buf.len() < data + size + 2 {
+                return Ok(None);
+            }
+            if &buf[data + size..data + size + 2] != b"\r\n" {
+                return Err(400);
+            }
+            self.body.extend_from_slice(&buf[data..data + size]);
+            self.pos = data + size + 2;
         }
-        if size > MAX_BODY || body.len() + size > MAX_BODY {
-            return Err(());
-        }
-        if buf.len() < pos + size + 2 {
-            return Ok(None);
-        }
-        body.extend_from_slice(&buf[pos..pos + size]);
-        if &buf[pos + size..pos + size + 2] != b"\r\n" {
-            return Err(());
-        }
-        pos += size + 2;
     }
 }
 
@@ -406,18 +471,24 @@ fn find_crlf(bytes: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::dechunk;
+    use super::Chunked;
 
     #[test]
     fn dechunks_whole_partial_and_bad_bodies() {
         let whole = b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
-        let (body, used) = dechunk(whole).unwrap().unwrap();
-        assert_eq!(body, b"Wikipedia");
+        let mut state = Chunked::default();
+        let used = state.resume(whole).unwrap().unwrap();
+        assert_eq!(state.body, b"Wikipedia");
         assert_eq!(&whole[used..], b"NEXT");
+        // Fed a byte more at a time, the same decoder resumes where it stopped.
+        let mut state = Chunked::default();
         for cut in 0..whole.len() - 4 {
-            assert_eq!(dechunk(&whole[..cut]), Ok(None), "cut at {cut}");
+            assert_eq!(state.resume(&whole[..cut]), Ok(None), "cut at {cut}");
         }
-        assert_eq!(dechunk(b"zz\r\n"), Err(()));
-        assert_eq!(dechunk(b"2\r\nabc\r\n"), Err(()));
+        assert_eq!(state.resume(whole), Ok(Some(used)));
+        assert_eq!(state.body, b"Wikipedia");
+        assert_eq!(Chunked::default().resume(b"zz\r\n"), Err(400));
+        assert_eq!(Chunked::default().resume(b"2\r\nabc\r\n"), Err(400));
+        assert_eq!(Chunked::default().resume(b"FFFFFFFF\r\n"), Err(413));
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Incoming {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
+    /// Headers besides `Content-Type` and `Content-Length`.
+    pub(crate) headers: &'static [(&'static str, &'static str)],
     pub(crate) body: Vec<u8>,
 }
 
@@ -30,6 +32,7 @@ impl Reply {
         Reply {
             status,
             content_type: "application/json; charset=utf-8",
+            headers: &[],
             body: body.to_string().into_bytes(),
         }
     }
@@ -47,7 +50,28 @@ impl Reply {
         Reply {
             status,
             content_type: "text/plain; charset=utf-8",
+            headers: &[],
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// The answer to a CORS preflight (`OPTIONS`), as Milvus's REST server gives it.
+    fn preflight() -> Reply {
+        Reply {
+            status: 204,
+            content_type: "text/plain; charset=utf-8",
+            headers: &[
+                ("Access-Control-Allow-Origin", "*"),
+                (
+                    "Access-Control-Allow-Methods",
+                    "GET, POST, PUT, DELETE, OPTIONS",
+                ),
+                (
+                    "Access-Control-Allow-Headers",
+                    "Content-Type, Authorization, DB-Name, Request-Timeout, Idempotency-Key",
+                ),
+            ],
+            body: Vec::new(),
         }
     }
 }
@@ -237,6 +261,9 @@ impl Service {
     /// Answers one request.
     pub(crate) fn handle(&self, request: &Incoming) -> Reply {
         self.record(request);
+        if request.method == "OPTIONS" {
+            return Reply::preflight();
+        }
         let Some(route) = self.route(&request.method, &request.path) else {
             return Reply::text(404, "404 page not found");
         };
@@ -265,7 +292,15 @@ impl Service {
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let given = given.strip_prefix("Bearer ").unwrap_or(given).trim();
+        let given = match given.strip_prefix("Basic ") {
+            // Milvus also takes HTTP Basic auth (`curl -u root:Milvus`).
+            Some(encoded) => base64_decode(encoded.trim()).unwrap_or_default(),
+            None => given
+                .strip_prefix("Bearer ")
+                .unwrap_or(given)
+                .trim()
+                .to_string(),
+        };
         if given == expected {
             return None;
         }
@@ -358,13 +393,17 @@ impl Service {
             strukt: "ImportReq",
             map,
         };
+        // Like gin: every type is checked (1801) before required fields (1802).
         let db = body.string("dbName")?;
-        let collection = body.required_string("collectionName", "CollectionName")?;
-        let files = body
-            .groups("files")?
-            .ok_or_else(|| missing("ImportReq", "Files"))?;
-        let two_phase = two_phase(&body.options()?)?;
+        let collection = body.string("collectionName")?;
+        let files = body.groups("files")?;
+        let options = body.options()?;
         body.string("partitionName")?;
+        if collection.is_empty() {
+            return Err(missing("ImportReq", "CollectionName"));
+        }
+        let files = files.ok_or_else(|| missing("ImportReq", "Files"))?;
+        let two_phase = two_phase(&options)?;
         let db = self.database(&db, headers)?;
         // The proxy drops empty groups, then refuses a request with none left.
         let files: Vec<Vec<String>> = files.into_iter().filter(|g| !g.is_empty()).collect();
@@ -636,6 +675,31 @@ fn not_found(flavor: Flavor, id: &str) -> Reply {
     }
 }
 
+/// Standard base64 (padding optional), for Basic auth; `None` if malformed or not UTF-8.
+fn base64_decode(text: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `options.auto_commit`: absent or `"true"` is a normal job, `"false"` a two-phase one.
 fn two_phase(options: &BTreeMap<String, String>) -> Result<bool, Reply> {
     match options.get("auto_commit").map(String::as_str) {
@@ -664,5 +728,20 @@ fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
             json_type(&other)
         ))),
         Err(e) => Err(format_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64_decode;
+
+    #[test]
+    fn base64_decodes_basic_credentials() {
+        assert_eq!(
+            base64_decode("cm9vdDpNaWx2dXM=").as_deref(),
+            Some("root:Milvus")
+        );
+        assert_eq!(base64_decode("YQ").as_deref(), Some("a"));
+        assert_eq!(base64_decode("not base64!"), None);
     }
 }
