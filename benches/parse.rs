@@ -14,6 +14,8 @@
 //!   - `serde_struct`: `serde_json::from_slice` into a minimal `#[derive(Deserialize)]` struct
 //!     with just the typed fields (the baseline the SDK is held to);
 //!   - `serde_value`: `serde_json::from_slice` into a `serde_json::Value`.
+//! * `passthrough/1000_records/*`: the raw view of a reply already received: `text()` (a
+//!   borrowed, UTF-8-checked view) and `json::<Value>()`.
 //!
 //! Throughput is in bytes of reply; records/s is the record count divided by the time.
 
@@ -216,6 +218,26 @@ fn decoding(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    // The passthrough view on its own: what `response().text()` and `response().json()` cost
+    // once a reply is in (the bytes are shared with the typed view, never copied).
+    let reply = list_reply(1_000);
+    let mut group = c.benchmark_group("passthrough/1000_records");
+    group.throughput(Throughput::Bytes(reply.len() as u64));
+    let resp = client(reply)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap();
+    group.bench_function("text", |b| {
+        b.iter(|| black_box(resp.response().text().len()))
+    });
+    group.bench_function("json_value", |b| {
+        b.iter_batched(
+            || (),
+            |()| resp.response().json::<serde_json::Value>().unwrap(),
+            size,
+        )
+    });
+    group.finish();
 
     let reply = describe_reply(1_000);
     let mut group = c.benchmark_group("describe/1000_files");
