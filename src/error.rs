@@ -105,6 +105,29 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
 
+    /// [`wait_for_import`](crate::BulkImportApi::wait_for_import): the job ended `Failed`.
+    #[error("import job {job_id} failed: {reason}")]
+    ImportFailed {
+        /// The job.
+        job_id: String,
+        /// The server's reason (empty if it gave none).
+        reason: String,
+        /// The job's last progress.
+        progress: Box<crate::ImportProgress>,
+    },
+
+    /// [`wait_for_import`](crate::BulkImportApi::wait_for_import): the job had not ended when
+    /// the timeout passed.
+    #[error("import job {job_id} had not finished after {waited:?}{}", last.as_ref().map(|p| format!(" (last seen: {} {}%)", p.state, p.progress.unwrap_or(0))).unwrap_or_default())]
+    WaitTimedOut {
+        /// The job.
+        job_id: String,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+        /// The last progress seen, if any poll succeeded.
+        last: Option<Box<crate::ImportProgress>>,
+    },
+
     /// The client could not be built (bad URL, no transport, conflicting settings, an API key
     /// that cannot be an HTTP header value, …).
     #[error("invalid configuration: {0}")]
@@ -135,13 +158,15 @@ impl Error {
         }
     }
 
-    /// True when a timeout ended the call: a transport timeout (connect or read), or the
-    /// server's own request timeout (HTTP 408, Milvus code `10001`).
+    /// True when a timeout ended the call: a transport timeout (connect or read), the server's
+    /// own request timeout (HTTP 408, Milvus code `10001`), or a
+    /// [`wait_for_import`](crate::BulkImportApi::wait_for_import) that ran out of time.
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Transport { source, .. } => source.is_timeout(),
             Error::Api { code, status, .. } => *code == 10001 || *status == 408,
             Error::HttpStatus { status, .. } => *status == 408,
+            Error::WaitTimedOut { .. } => true,
             _ => false,
         }
     }

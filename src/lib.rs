@@ -171,10 +171,12 @@ mod api;
 pub mod emulator;
 mod error;
 mod model;
+mod pages;
 mod redact;
 mod request;
 mod response;
 mod transport;
+mod wait;
 
 pub use http;
 
@@ -184,6 +186,7 @@ pub use model::{
     ImportFileProgress, ImportJobCreated, ImportJobList, ImportJobRecord, ImportJobState,
     ImportProgress,
 };
+pub use pages::ImportJobPages;
 pub use request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 pub use response::{ApiResponse, Response};
 #[cfg(feature = "ureq")]
@@ -198,3 +201,4 @@ pub struct ReadmeDoctests;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
 pub use transport::{FnTransport, Transport};
+pub use wait::WaitOptions;

@@ -520,6 +520,14 @@ impl ListImportJobsRequest {
         &self.db_name
     }
 
+    pub(crate) fn page(&self) -> u32 {
+        self.current_page
+    }
+
+    pub(crate) fn size(&self) -> u32 {
+        self.page_size
+    }
+
     pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
         if self.page_size == 0 {
             return Err(Error::InvalidRequest("page size must be at least 1".into()));

@@ -1,0 +1,181 @@
+//! [`BulkImportApi::wait_for_import`] and its [`WaitOptions`].
+
+use std::cell::RefCell;
+use std::fmt;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::api::BulkImportApi;
+use crate::error::{Error, TransportErrorKind};
+use crate::model::{ImportJobState, ImportProgress};
+use crate::request::JobRequest;
+
+/// How [`BulkImportApi::wait_for_import`] polls.
+///
+/// ```
+/// use std::time::Duration;
+/// use milvus_bulk_import::WaitOptions;
+///
+/// let options = WaitOptions::new()
+///     .interval(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(30 * 60))
+///     .on_progress(|p| eprintln!("{} {:?}%", p.state, p.progress));
+/// # let _ = options;
+/// ```
+pub struct WaitOptions<'a> {
+    interval: Duration,
+    timeout: Option<Duration>,
+    on_progress: Option<ProgressCallback<'a>>,
+}
+
+/// The `on_progress` callback; a `RefCell` so that `wait_for_import` can take `&WaitOptions`.
+type ProgressCallback<'a> = RefCell<Box<dyn FnMut(&ImportProgress) + 'a>>;
+
+impl<'a> WaitOptions<'a> {
+    /// Poll every 2 s at first, growing gently (×1.2 a poll, up to 5× the interval), with no
+    /// timeout and no callback.
+    pub fn new() -> Self {
+        WaitOptions {
+            interval: Duration::from_secs(2),
+            timeout: None,
+            on_progress: None,
+        }
+    }
+
+    /// The first wait between two polls (default 2 s); later waits grow gently up to 5× this.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Give up after this long with an error whose [`is_timeout()`](Error::is_timeout) is true
+    /// and that carries the last progress seen (default: wait as long as it takes).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Called with each progress that differs from the one before (state, percentage or row
+    /// counts), the first one included.
+    pub fn on_progress(mut self, f: impl FnMut(&ImportProgress) + 'a) -> Self {
+        self.on_progress = Some(RefCell::new(Box::new(f)));
+        self
+    }
+}
+
+impl Default for WaitOptions<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for WaitOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("interval", &self.interval)
+            .field("timeout", &self.timeout)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+/// What `on_progress` compares to decide that something changed.
+fn fingerprint(p: &ImportProgress) -> (ImportJobState, Option<u32>, Option<u64>, Option<u64>) {
+    (p.state.clone(), p.progress, p.imported_rows, p.total_rows)
+}
+
+/// Failures worth polling through: the network, or a server that is busy or restarting.
+fn transient(err: &Error) -> bool {
+    match err {
+        Error::Transport { source, .. } => matches!(
+            source.kind(),
+            TransportErrorKind::Connect
+                | TransportErrorKind::Timeout
+                | TransportErrorKind::Interrupted
+        ),
+        _ => matches!(err.status(), Some(429 | 502 | 503 | 504)),
+    }
+}
+
+impl BulkImportApi {
+    /// Polls [`get_import_progress`](Self::get_import_progress) until the job ends:
+    ///
+    /// * `Completed` → `Ok` with the final progress;
+    /// * `Failed` → [`Error::ImportFailed`] with the job id and the server's reason;
+    /// * `Uncommitted` (a two-phase job) → `Ok`: it will not move until committed or aborted;
+    /// * the [timeout](WaitOptions::timeout) passes → [`Error::WaitTimedOut`] (its
+    ///   `is_timeout()` is true) with the last progress seen.
+    ///
+    /// A poll that fails for a passing reason (connection refused, reset or timed out, HTTP 429,
+    /// 502, 503, 504) is retried at the next interval; any other error ends the wait.
+    ///
+    /// ```no_run
+    /// # use milvus_bulk_import::{BulkImportApi, JobRequest, WaitOptions};
+    /// # #[cfg(feature = "ureq")]
+    /// # fn main() -> Result<(), milvus_bulk_import::Error> {
+    /// # let api = BulkImportApi::new("http://127.0.0.1:19530", "root:Milvus")?;
+    /// let done = api.wait_for_import(
+    ///     &JobRequest::new("453240863839750922"),
+    ///     &WaitOptions::new().on_progress(|p| println!("{} {:?}%", p.state, p.progress)),
+    /// )?;
+    /// println!("{} rows imported", done.imported_rows.unwrap_or(0));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "ureq"))]
+    /// # fn main() {}
+    /// ```
+    pub fn wait_for_import(
+        &self,
+        request: &JobRequest,
+        options: &WaitOptions<'_>,
+    ) -> Result<ImportProgress, Error> {
+        let started = Instant::now();
+        let mut interval = options.interval;
+        let longest = options.interval.saturating_mul(5);
+        let mut last: Option<ImportProgress> = None;
+        loop {
+            match self.get_import_progress(request) {
+                Ok(reply) => {
+                    let progress = reply.into_data();
+                    let changed = last
+                        .as_ref()
+                        .is_none_or(|l| fingerprint(l) != fingerprint(&progress));
+                    if changed {
+                        if let Some(callback) = &options.on_progress {
+                            (callback.borrow_mut())(&progress);
+                        }
+                    }
+                    match progress.state {
+                        ImportJobState::Completed | ImportJobState::Uncommitted => {
+                            return Ok(progress)
+                        }
+                        ImportJobState::Failed => {
+                            return Err(Error::ImportFailed {
+                                job_id: request.job_id().to_string(),
+                                reason: progress.reason.clone().unwrap_or_default(),
+                                progress: Box::new(progress),
+                            })
+                        }
+                        _ => last = Some(progress),
+                    }
+                }
+                Err(err) if transient(&err) => {}
+                Err(err) => return Err(err),
+            }
+            let mut pause = interval;
+            if let Some(timeout) = options.timeout {
+                let left = timeout.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(Error::WaitTimedOut {
+                        job_id: request.job_id().to_string(),
+                        waited: started.elapsed(),
+                        last: last.map(Box::new),
+                    });
+                }
+                pause = pause.min(left);
+            }
+            thread::sleep(pause);
+            interval = interval.mul_f64(1.2).min(longest).max(options.interval);
+        }
+    }
+}
