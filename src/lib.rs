@@ -48,6 +48,12 @@
 //! | [`commit_import`](BulkImportApi::commit_import) | `/v2/vectordb/jobs/import/commit` | `()` |
 //! | [`abort_import`](BulkImportApi::abort_import) | `/v2/vectordb/jobs/import/abort` | `()` |
 //!
+//! Two helpers do the loops every import needs:
+//! [`wait_for_import`](BulkImportApi::wait_for_import) polls a job until it completes (or fails,
+//! or waits for a two-phase commit, or a [`WaitOptions`] timeout passes), and
+//! [`list_all_import_jobs`](BulkImportApi::list_all_import_jobs) walks every page of the job
+//! list lazily.
+//!
 //! # Milvus or Zilliz Cloud
 //!
 //! | | open-source Milvus (2.4+) | Zilliz Cloud |
