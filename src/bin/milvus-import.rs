@@ -1,0 +1,642 @@
+//! `milvus-import`: the import-jobs API of Milvus / Zilliz Cloud from the shell (feature `cli`).
+//!
+//! ```text
+//! milvus-import --uri http://127.0.0.1:19530 --token root:Milvus create --collection books --file 1.parquet --wait
+//! milvus-import list --all --output json | jq '.[] | select(.state == "Failed")'
+//! ```
+//!
+//! Output: `--output table` (the default when stdout is a terminal) prints aligned columns;
+//! `--output json` (the default otherwise) prints the server's reply body unchanged, so scripts
+//! can pipe it to `jq`. Two exceptions, which have no single server reply: `list --all` prints
+//! one JSON array of the records of every page (each rebuilt from the typed record: `jobId`,
+//! `collectionName`, `state`, `progress`, `reason` and every other field as sent), and `wait` /
+//! `create --wait` print the last `describe` reply seen (after the `create` reply, for
+//! `create --wait`). Progress while waiting goes to stderr: a bar when stderr is a terminal,
+//! otherwise one plain line `state percent% imported/total rows` per change.
+//!
+//! Exit codes: 0 success, 1 API, HTTP or transport error, 2 usage error, 3 the import failed
+//! (`wait`, `create --wait`), 4 the wait timed out.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use milvus_bulk_import::{
+    http, BulkImportApi, BulkImportRequest, Error, ImportJobRecord, ImportProgress, JobRequest,
+    ListImportJobsRequest, Transport, TransportError, UreqTransport, WaitOptions,
+};
+use serde_json::{Map, Value};
+
+/// Command line for the Milvus / Zilliz Cloud bulk-import REST API.
+#[derive(Parser, Debug)]
+#[command(name = "milvus-import", version, about, long_about = None)]
+struct Cli {
+    /// Server URL: `http://host:19530` (Milvus) or `https://api.cloud.zilliz.com` (Zilliz Cloud).
+    #[arg(long, env = "MILVUS_URI", global = true)]
+    uri: Option<String>,
+    /// API key (Zilliz Cloud) or user:password (Milvus); empty when auth is off.
+    #[arg(long, env = "MILVUS_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// Zilliz Cloud cluster id.
+    #[arg(long, env = "ZILLIZ_CLUSTER_ID", global = true)]
+    cluster_id: Option<String>,
+    /// Zilliz Cloud project id (with --region-id).
+    #[arg(long, global = true)]
+    project_id: Option<String>,
+    /// Zilliz Cloud region id (with --project-id).
+    #[arg(long, global = true)]
+    region_id: Option<String>,
+    /// Database name (Milvus; Zilliz Dedicated).
+    #[arg(long, global = true)]
+    db_name: Option<String>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum, global = true)]
+    output: Option<Output>,
+    /// Print each request's method, path, HTTP status and time to stderr.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List import jobs (one page on Zilliz Cloud unless --all).
+    List(ListArgs),
+    /// Create an import job.
+    Create(Box<CreateArgs>),
+    /// Describe a job: state, progress, rows.
+    Progress {
+        /// The job id.
+        job: String,
+    },
+    /// Wait until a job completes, fails, or is ready to commit.
+    Wait {
+        /// The job id.
+        job: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Commit a two-phase import (created with --option auto_commit=false).
+    Commit {
+        /// The job id.
+        job: String,
+    },
+    /// Abort an import job.
+    Abort {
+        /// The job id.
+        job: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Only jobs of this collection.
+    #[arg(long)]
+    collection: Option<String>,
+    /// Every page (json output: one array of the records).
+    #[arg(long)]
+    all: bool,
+    /// Jobs per page (Zilliz Cloud: 1-100).
+    #[arg(long)]
+    page_size: Option<u32>,
+    /// Page to fetch (from 1; with --all, the first page).
+    #[arg(long)]
+    page: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+struct CreateArgs {
+    /// Target collection.
+    #[arg(long)]
+    collection: String,
+    /// Milvus: files in Milvus's bucket, one import group each.
+    #[arg(long, num_args = 1.., required_unless_present_any = ["object_url", "volume"],
+          conflicts_with_all = ["object_url", "volume", "data_path"])]
+    file: Vec<String>,
+    /// Zilliz Cloud: object URLs, one import group each.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["volume", "data_path"])]
+    object_url: Vec<String>,
+    /// Zilliz Cloud: the volume holding the data (with --data-path).
+    #[arg(long, requires = "data_path")]
+    volume: Option<String>,
+    /// Zilliz Cloud: paths inside the volume, one import group each.
+    #[arg(long, num_args = 1.., requires = "volume")]
+    data_path: Vec<String>,
+    /// Target partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Import option key=value (repeatable), e.g. auto_commit=false, timeout=300s.
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = parse_option)]
+    options: Vec<(String, String)>,
+    /// Object-store access key.
+    #[arg(long, requires = "secret_key")]
+    access_key: Option<String>,
+    /// Object-store secret key.
+    #[arg(long, requires = "access_key")]
+    secret_key: Option<String>,
+    /// Object-store session token (short-term credentials).
+    #[arg(long, requires = "access_key")]
+    session_token: Option<String>,
+    /// Then wait for the job, like `wait`.
+    #[arg(long)]
+    wait: bool,
+    #[command(flatten)]
+    wait_args: WaitArgs,
+}
+
+#[derive(Args, Debug)]
+struct WaitArgs {
+    /// Give up after this long (30m, 90s, 500ms, 1h, or seconds) [default: no limit].
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// First pause between polls (grows gently).
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    interval: Duration,
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
+}
+
+/// `30m`, `90s`, `500ms`, `1h`, `1.5s`, or bare seconds; longer than zero.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "s" | "sec" | "" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30m, 90s, 500ms, 1h"))?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > 7.0 * 24.0 * 3600.0 {
+        return Err(format!(
+            "{s:?}: must be longer than zero and at most a week"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The transport of the CLI: ureq, timed (`--verbose`), keeping the last reply body so that
+/// `wait --output json` can print the server's own JSON.
+struct CliTransport {
+    inner: UreqTransport,
+    verbose: bool,
+    last_body: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Transport for CliTransport {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let started = Instant::now();
+        let result = self.inner.send(request);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(response) => {
+                if self.verbose {
+                    eprintln!("{method} {path} {} {ms:.1}ms", response.status().as_u16());
+                }
+                *self.last_body.lock().unwrap_or_else(|p| p.into_inner()) = response.body().clone();
+            }
+            Err(e) if self.verbose => eprintln!("{method} {path} failed ({}) {ms:.1}ms", e.kind()),
+            Err(_) => {}
+        }
+        result
+    }
+}
+
+/// What ended a command: the step, and the error.
+struct Failure {
+    what: String,
+    error: Error,
+}
+
+type CliResult = Result<(), Failure>;
+
+trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Failure>;
+}
+
+impl<T> Context<T> for Result<T, Error> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Failure> {
+        self.map_err(|error| Failure {
+            what: what(),
+            error,
+        })
+    }
+}
+
+struct App {
+    api: BulkImportApi,
+    output: Output,
+    last_body: Arc<Mutex<Vec<u8>>>,
+    cluster_id: String,
+    project_id: String,
+    region_id: String,
+    db_name: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(uri) = cli.uri.clone().filter(|u| !u.trim().is_empty()) else {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--uri (or MILVUS_URI) is required, e.g. --uri http://127.0.0.1:19530",
+            )
+            .exit();
+    };
+    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
+    let last_body = Arc::new(Mutex::new(Vec::new()));
+    let built = UreqTransport::builder()
+        .connect_timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .and_then(|inner| {
+            BulkImportApi::builder(uri)
+                .api_key(cli.token.clone().unwrap_or_default())
+                .transport(CliTransport {
+                    inner,
+                    verbose: cli.verbose,
+                    last_body: last_body.clone(),
+                })
+                .build()
+        });
+    let api = match built {
+        Ok(api) => api,
+        Err(e) => {
+            return report(&Failure {
+                what: "cannot set up the client".into(),
+                error: e,
+            })
+        }
+    };
+    let app = App {
+        api,
+        output,
+        last_body,
+        cluster_id: cli.cluster_id.unwrap_or_default(),
+        project_id: cli.project_id.unwrap_or_default(),
+        region_id: cli.region_id.unwrap_or_default(),
+        db_name: cli.db_name.unwrap_or_default(),
+    };
+    let result = match cli.command {
+        Command::List(args) => app.list(&args),
+        Command::Create(args) => app.create(&args),
+        Command::Progress { job } => app.progress(&job),
+        Command::Wait { job, wait } => app.wait(&job, &wait),
+        Command::Commit { job } => app.commit(&job),
+        Command::Abort { job } => app.abort(&job),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(&failure),
+    }
+}
+
+/// Prints one line about `failure` to stderr and returns its exit code.
+fn report(failure: &Failure) -> ExitCode {
+    let error = &failure.error;
+    let hint = match (error.status(), error.api_code()) {
+        (Some(401), _) | (_, Some(1800 | 21119)) => "; hint: check --token / MILVUS_TOKEN",
+        (Some(403), _) => {
+            "; hint: the user lacks the Import privilege on this database; check --db-name"
+        }
+        (Some(404), _) => "; hint: is --uri a Milvus 2.4+ REST endpoint?",
+        _ => "",
+    };
+    let line = format!("{error}").replace('\n', " ");
+    match error {
+        // These say what failed themselves: "import job … failed: <reason>".
+        Error::ImportFailed { .. } | Error::WaitTimedOut { .. } => {
+            eprintln!("milvus-import: {line}{hint}")
+        }
+        _ => eprintln!("milvus-import: {} failed: {line}{hint}", failure.what),
+    }
+    ExitCode::from(match error {
+        Error::ImportFailed { .. } => 3,
+        Error::WaitTimedOut { .. } => 4,
+        Error::InvalidRequest(_) | Error::Config(_) => 2,
+        _ => 1,
+    })
+}
+
+impl App {
+    fn job(&self, job: &str) -> JobRequest {
+        JobRequest::new(job)
+            .cluster_id(&self.cluster_id)
+            .project_id(&self.project_id)
+            .region_id(&self.region_id)
+            .db_name(&self.db_name)
+    }
+
+    fn list(&self, args: &ListArgs) -> CliResult {
+        let mut request = ListImportJobsRequest::new()
+            .cluster_id(&self.cluster_id)
+            .project_id(&self.project_id)
+            .region_id(&self.region_id)
+            .db_name(&self.db_name)
+            .collection_name(args.collection.clone().unwrap_or_default());
+        if let Some(size) = args.page_size {
+            request = request.page_size(size);
+        }
+        if let Some(page) = args.page {
+            request = request.current_page(page);
+        }
+        let what = || "listing import jobs".to_string();
+        if args.all {
+            let records = self
+                .api
+                .list_all_import_jobs(&request)
+                .collect::<Result<Vec<_>, _>>()
+                .context(what)?;
+            match self.output {
+                Output::Json => {
+                    let array: Vec<Value> = records.iter().map(record_json).collect();
+                    println!("{}", Value::Array(array));
+                }
+                Output::Table => print_records(&records),
+            }
+        } else {
+            let reply = self.api.list_import_jobs(&request).context(what)?;
+            match self.output {
+                Output::Json => println!("{}", reply.response().text()),
+                Output::Table => print_records(&reply.data().records),
+            }
+        }
+        Ok(())
+    }
+
+    fn create(&self, args: &CreateArgs) -> CliResult {
+        let groups = |v: &[String]| v.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>();
+        let mut request = BulkImportRequest::new(&args.collection)
+            .cluster_id(&self.cluster_id)
+            .project_id(&self.project_id)
+            .region_id(&self.region_id)
+            .db_name(&self.db_name)
+            .partition_name(args.partition.clone().unwrap_or_default())
+            .access_key(args.access_key.clone().unwrap_or_default())
+            .secret_key(args.secret_key.clone().unwrap_or_default())
+            .token(args.session_token.clone().unwrap_or_default());
+        if !args.file.is_empty() {
+            request = request.files(groups(&args.file));
+        }
+        if !args.object_url.is_empty() {
+            request = request.object_urls(groups(&args.object_url));
+        }
+        if let Some(volume) = &args.volume {
+            request = request
+                .volume_name(volume)
+                .data_paths(groups(&args.data_path));
+        }
+        for (key, value) in &args.options {
+            request = request.option(key, value);
+        }
+        let reply = self
+            .api
+            .bulk_import(&request)
+            .context(|| format!("creating an import job into {}", args.collection))?;
+        let job_id = reply.data().job_id.clone();
+        match self.output {
+            Output::Json => println!("{}", reply.response().text()),
+            Output::Table => print_table(
+                &["JOB ID", "COLLECTION"],
+                &[vec![job_id.clone(), args.collection.clone()]],
+            ),
+        }
+        if args.wait {
+            self.wait(&job_id, &args.wait_args)?;
+        }
+        Ok(())
+    }
+
+    fn progress(&self, job: &str) -> CliResult {
+        let reply = self
+            .api
+            .get_import_progress(&self.job(job))
+            .context(|| format!("describing import job {job}"))?;
+        match self.output {
+            Output::Json => println!("{}", reply.response().text()),
+            Output::Table => print_progress(reply.data()),
+        }
+        Ok(())
+    }
+
+    fn wait(&self, job: &str, args: &WaitArgs) -> CliResult {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(100);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg:<24} [{bar:30}] {pos:>3}% {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let mut options = WaitOptions::new().interval(args.interval);
+        if let Some(timeout) = args.timeout {
+            options = options.timeout(timeout);
+        }
+        let options = options.on_progress(|p| {
+            let rows = rows(p);
+            match &bar {
+                Some(bar) => {
+                    bar.set_position(u64::from(p.progress.unwrap_or(0).min(100)));
+                    bar.set_message(format!("{} {rows}", p.state));
+                }
+                None => eprintln!("{} {}% {rows}", p.state, p.progress.unwrap_or(0)),
+            }
+        });
+        let result = self.api.wait_for_import(&self.job(job), &options);
+        drop(options);
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let done = result.context(|| format!("waiting for import job {job}"))?;
+        match self.output {
+            Output::Json => {
+                let body = self.last_body.lock().unwrap_or_else(|p| p.into_inner());
+                println!("{}", String::from_utf8_lossy(&body));
+            }
+            Output::Table => print_progress(&done),
+        }
+        Ok(())
+    }
+
+    fn commit(&self, job: &str) -> CliResult {
+        let reply = self
+            .api
+            .commit_import(&self.job(job))
+            .context(|| format!("committing import job {job}"))?;
+        match self.output {
+            Output::Json => println!("{}", reply.response().text()),
+            Output::Table => println!("committed import job {job}"),
+        }
+        Ok(())
+    }
+
+    fn abort(&self, job: &str) -> CliResult {
+        let reply = self
+            .api
+            .abort_import(&self.job(job))
+            .context(|| format!("aborting import job {job}"))?;
+        match self.output {
+            Output::Json => println!("{}", reply.response().text()),
+            Output::Table => println!("aborted import job {job}"),
+        }
+        Ok(())
+    }
+}
+
+fn rows(p: &ImportProgress) -> String {
+    let n = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+    format!("{}/{} rows", n(p.imported_rows), n(p.total_rows))
+}
+
+fn percent(p: Option<u32>) -> String {
+    p.map_or("-".to_string(), |p| format!("{p}%"))
+}
+
+/// A list record as JSON, for `list --all --output json`.
+fn record_json(r: &ImportJobRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("jobId".into(), r.job_id.clone().into());
+    m.insert("collectionName".into(), r.collection_name.clone().into());
+    m.insert("state".into(), r.state.as_str().into());
+    if let Some(p) = r.progress {
+        m.insert("progress".into(), p.into());
+    }
+    if let Some(reason) = &r.reason {
+        m.insert("reason".into(), reason.clone().into());
+    }
+    for (k, v) in &r.extra {
+        m.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Value::Object(m)
+}
+
+fn print_records(records: &[ImportJobRecord]) {
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.job_id.clone(),
+                r.collection_name.clone(),
+                r.state.to_string(),
+                percent(r.progress),
+                r.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["JOB ID", "COLLECTION", "STATE", "PROGRESS", "REASON"],
+        &rows,
+    );
+}
+
+fn print_progress(p: &ImportProgress) {
+    print_table(
+        &[
+            "JOB ID",
+            "COLLECTION",
+            "STATE",
+            "PROGRESS",
+            "ROWS",
+            "REASON",
+        ],
+        &[vec![
+            p.job_id.clone(),
+            p.collection_name.clone(),
+            p.state.to_string(),
+            percent(p.progress),
+            rows(p),
+            p.reason.clone().unwrap_or_default(),
+        ]],
+    );
+}
+
+/// Left-aligned columns separated by two spaces; no trailing blanks.
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            let _ = write!(l, "{cell:<w$}");
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    print!("{out}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_duration, parse_option};
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        for bad in ["", "0", "0s", "-1s", "5d", "abc", "1.2.3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn options() {
+        assert_eq!(
+            parse_option("auto_commit=false"),
+            Ok(("auto_commit".into(), "false".into()))
+        );
+        assert_eq!(parse_option("k=a=b"), Ok(("k".into(), "a=b".into())));
+        assert!(parse_option("=x").is_err());
+        assert!(parse_option("x").is_err());
+    }
+}
