@@ -97,6 +97,7 @@
 //! | `ureq` | yes | [`UreqTransport`] (ureq 3, rustls with webpki roots) and [`BulkImportApi::new`] |
 //! | `mock` | no | [`MockTransport`], a [mockall](https://docs.rs/mockall) mock of [`Transport`] |
 //! | `emulator` | no | [`emulator`], a local server that speaks the import-jobs API (for tests and demos), and the `milvus-import-emulator` binary |
+//! | `cli` | no | the `milvus-import` command line (clap, indicatif) |
 //!
 //! Without `ureq` the crate has no HTTP client of its own: pass any [`Transport`] to
 //! [`BulkImportApiBuilder::transport`].
