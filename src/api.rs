@@ -6,18 +6,17 @@ use std::time::{Duration, Instant};
 
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 
-use crate::error::Error;
+use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
+use crate::retry::{retryable, RetryPolicy, Safety};
+use crate::transport::CallDeadline;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 use crate::response::{decode, ApiResponse, Response};
 use crate::transport::Transport;
 
 /// The `User-Agent` every request carries.
 const USER_AGENT_VALUE: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VERSION"));
-
-/// The default timeout of the built-in transport (pymilvus's).
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The longest timeout accepted: a day. (Longer ones overflow the clock arithmetic of some
 /// platforms; an import call that takes a day is dead.)
@@ -93,6 +92,18 @@ struct Inner {
     secrets: Secrets,
     authorization: HeaderValue,
     transport: Box<dyn Transport>,
+    retry: RetryPolicy,
+    deadline: Option<Duration>,
+}
+
+/// One operation's request, as `call` needs it.
+struct Call<'a> {
+    endpoint: Endpoint,
+    body: Vec<u8>,
+    db_name: &'a str,
+    secrets: &'a [&'a str],
+    safety: Safety,
+    idempotency_key: Option<&'a str>,
 }
 
 impl BulkImportApi {
@@ -108,12 +119,7 @@ impl BulkImportApi {
 
     /// Settings for a client of `url`; see [`BulkImportApiBuilder`].
     pub fn builder(url: impl Into<String>) -> BulkImportApiBuilder {
-        BulkImportApiBuilder {
-            url: url.into(),
-            api_key: String::new(),
-            timeout: None,
-            transport: None,
-        }
+        BulkImportApiBuilder::new(url.into())
     }
 
     /// The base URL requests go to (without a trailing `/`).
@@ -141,8 +147,15 @@ impl BulkImportApi {
         &self,
         request: &BulkImportRequest,
     ) -> Result<ApiResponse<ImportJobCreated>, Error> {
-        let body = request.to_body()?;
-        self.call(Endpoint::Create, body, request.db(), &request.secrets())
+        let key = request.key();
+        self.call(Call {
+            endpoint: Endpoint::Create,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &request.secrets(),
+            safety: if key.is_some() { Safety::Repeatable } else { Safety::Once },
+            idempotency_key: key,
+        })
     }
 
     /// Describes a job: state, progress, row counts, per-file details (pymilvus
@@ -151,8 +164,14 @@ impl BulkImportApi {
         &self,
         request: &JobRequest,
     ) -> Result<ApiResponse<ImportProgress>, Error> {
-        let body = request.to_body()?;
-        self.call(Endpoint::Describe, body, request.db(), &[])
+        self.call(Call {
+            endpoint: Endpoint::Describe,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Repeatable,
+            idempotency_key: None,
+        })
     }
 
     /// Lists jobs, one page on Zilliz Cloud, all of them on Milvus (pymilvus
@@ -161,54 +180,124 @@ impl BulkImportApi {
         &self,
         request: &ListImportJobsRequest,
     ) -> Result<ApiResponse<ImportJobList>, Error> {
-        let body = request.to_body()?;
-        self.call(Endpoint::List, body, request.db(), &[])
+        self.call(Call {
+            endpoint: Endpoint::List,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Repeatable,
+            idempotency_key: None,
+        })
     }
 
     /// Commits a two-phase import that reached
     /// [`Uncommitted`](crate::ImportJobState::Uncommitted) (created with option
     /// `auto_commit` = `"false"`; newest Milvus servers only).
     pub fn commit_import(&self, request: &JobRequest) -> Result<ApiResponse<()>, Error> {
-        let body = request.to_body()?;
-        self.call(Endpoint::Commit, body, request.db(), &[])
+        self.call(Call {
+            endpoint: Endpoint::Commit,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Once,
+            idempotency_key: None,
+        })
     }
 
     /// Aborts a two-phase import before it is committed; the job ends
     /// [`Failed`](crate::ImportJobState::Failed).
     pub fn abort_import(&self, request: &JobRequest) -> Result<ApiResponse<()>, Error> {
-        let body = request.to_body()?;
-        self.call(Endpoint::Abort, body, request.db(), &[])
+        self.call(Call {
+            endpoint: Endpoint::Abort,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Once,
+            idempotency_key: None,
+        })
     }
 
-    /// The one path every operation takes: build the request, send it once, decode the reply.
-    fn call<T: FromData>(
+    /// The one path every operation takes: build the request, send it, decode the reply, and
+    /// retry what the [`RetryPolicy`] and the operation's safety allow.
+    fn call<T: FromData>(&self, call: Call<'_>) -> Result<ApiResponse<T>, Error> {
+        let inner = &*self.inner;
+        let url = format!("{}{}", inner.base_url, call.endpoint.path());
+        let policy = &inner.retry;
+        let started = Instant::now();
+        let budget = started + policy.budget();
+        let deadline = inner.deadline.map(|d| started + d);
+        let secrets = inner.secrets.with(call.secrets);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(&call, &url, deadline, secrets.clone());
+            let err = match result {
+                Ok(reply) => return Ok(reply),
+                Err(err) => err,
+            };
+            let retry_after = match retryable(&err, call.safety) {
+                Some(after) if attempt < policy.attempts() => after,
+                _ => return Err(err.with_attempts(attempt)),
+            };
+            let now = Instant::now();
+            let left = budget.min(deadline.unwrap_or(budget)).saturating_duration_since(now);
+            let wait = policy.backoff(attempt, retry_after);
+            if left.is_zero() || (retry_after.is_none() && wait >= left) {
+                return Err(err.with_attempts(attempt));
+            }
+            // A server's Retry-After is honoured up to what is left of the budget.
+            std::thread::sleep(wait.min(left));
+        }
+    }
+
+    /// One exchange: build the request, send it, decode the reply.
+    fn attempt<T: FromData>(
         &self,
-        endpoint: Endpoint,
-        body: Vec<u8>,
-        db_name: &str,
-        request_secrets: &[&str],
+        call: &Call<'_>,
+        url: &str,
+        deadline: Option<Instant>,
+        secrets: Secrets,
     ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
-        let url = format!("{}{}", inner.base_url, endpoint.path());
-        let mut builder = http::Request::post(url.as_str())
+        let transport_error = |source| Error::Transport {
+            url: url.to_string(),
+            attempts: 1,
+            source,
+        };
+        if let Some(deadline) = deadline {
+            if Instant::now() >= deadline {
+                return Err(transport_error(TransportError::new(
+                    TransportErrorKind::Timeout,
+                    "the call's deadline passed",
+                )));
+            }
+        }
+        let mut builder = http::Request::post(url)
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if !db_name.is_empty() {
-            builder = builder.header("DB-Name", db_name);
+        if !call.db_name.is_empty() {
+            builder = builder.header("DB-Name", call.db_name);
         }
-        let request = builder.body(body).map_err(|e| {
+        if let Some(key) = call.idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        if let Some(deadline) = deadline {
+            builder = builder.extension(CallDeadline(deadline));
+        }
+        let request = builder.body(call.body.clone()).map_err(|e| {
             Error::InvalidRequest(format!("cannot build the HTTP request to {url}: {e}"))
         })?;
 
         let started = Instant::now();
-        let reply = match inner.transport.send(request) {
-            Ok(reply) => reply,
-            Err(source) => return Err(Error::Transport { url, source }),
-        };
-        let secrets = inner.secrets.with(request_secrets);
-        decode(Response::new(reply, url, started.elapsed(), secrets))
+        let reply = inner.transport.send(request).map_err(transport_error)?;
+        decode(Response::new(
+            reply,
+            url.to_string(),
+            started.elapsed(),
+            secrets,
+        ))
     }
 }
 
@@ -251,11 +340,29 @@ fn redacted(present: bool) -> &'static str {
 pub struct BulkImportApiBuilder {
     url: String,
     api_key: String,
-    timeout: Option<Duration>,
     transport: Option<Box<dyn Transport>>,
+    retry: RetryPolicy,
+    deadline: Option<Duration>,
+    /// Settings of the built-in transport that were set (they conflict with a custom one).
+    builtin: Vec<&'static str>,
+    #[cfg(feature = "ureq")]
+    ureq: crate::UreqTransportBuilder,
 }
 
 impl BulkImportApiBuilder {
+    pub(crate) fn new(url: String) -> Self {
+        BulkImportApiBuilder {
+            url,
+            api_key: String::new(),
+            transport: None,
+            retry: RetryPolicy::default(),
+            deadline: None,
+            builtin: Vec::new(),
+            #[cfg(feature = "ureq")]
+            ureq: crate::UreqTransport::builder(),
+        }
+    }
+
     /// The credential, sent as `Authorization: Bearer <api_key>`: a Zilliz Cloud API key, or
     /// Milvus's `user:password`. Default `""` (Milvus without authentication).
     pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
@@ -263,11 +370,65 @@ impl BulkImportApiBuilder {
         self
     }
 
-    /// Connect and read timeout of the built-in transport (default 20 s, as pymilvus). A custom
-    /// [`transport`](Self::transport) owns its own timeouts, so setting both is a
-    /// configuration error.
+    /// Read timeout of the built-in transport: the longest wait for any one read or write
+    /// (default 20 s, as pymilvus). Without [`connect_timeout`](Self::connect_timeout) it is the
+    /// connect timeout too. A custom [`transport`](Self::transport) owns its own timeouts, so
+    /// setting both is a configuration error.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.builtin.push("timeout");
+        #[cfg(feature = "ureq")]
+        {
+            self.ureq = self.ureq.timeout(timeout);
+            if !self.builtin.contains(&"connect_timeout") {
+                self.ureq = self.ureq.connect_timeout(timeout);
+            }
+        }
+        #[cfg(not(feature = "ureq"))]
+        let _ = timeout;
+        self
+    }
+
+    /// Connect timeout of the built-in transport: name resolution, TCP connect and TLS
+    /// handshake, each (default: the [`timeout`](Self::timeout), 20 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.builtin.push("connect_timeout");
+        #[cfg(feature = "ureq")]
+        {
+            self.ureq = self.ureq.connect_timeout(timeout);
+        }
+        #[cfg(not(feature = "ureq"))]
+        let _ = timeout;
+        self
+    }
+
+    /// The largest reply body the built-in transport accepts (default 16 MiB). A larger reply
+    /// is refused with a [`TransportErrorKind::BodyTooLarge`] error, after at most this many
+    /// bytes (at once, when its `Content-Length` says so).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.builtin.push("max_response_bytes");
+        #[cfg(feature = "ureq")]
+        {
+            self.ureq = self.ureq.max_response_bytes(limit as u64);
+        }
+        #[cfg(not(feature = "ureq"))]
+        let _ = limit;
+        self
+    }
+
+    /// A limit on a whole call, retries and waits between them included: when it passes the
+    /// call ends with an error whose [`is_timeout()`](Error::is_timeout) is true. The built-in
+    /// transport also cuts off an exchange in flight at the deadline; other transports see it
+    /// as a [`CallDeadline`] request extension. Default: none (each exchange is still bounded
+    /// by the timeouts).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// How failed calls are retried (default [`RetryPolicy::default()`]: 3 attempts;
+    /// [`RetryPolicy::none()`] for a single one).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -282,8 +443,9 @@ impl BulkImportApiBuilder {
     ///
     /// Fails with [`Error::Config`] when the URL is not an absolute `http`/`https` URL (or
     /// carries credentials, a query or a fragment), when the API key cannot be an HTTP header
-    /// value, when the timeout is zero or combined with a custom transport, or when there is no
-    /// transport (feature `ureq` off and none given).
+    /// value, when a timeout or the deadline is zero or over 24 h, when a setting of the
+    /// built-in transport is combined with a custom transport, when TLS material does not
+    /// load, or when there is no transport (feature `ureq` off and none given).
     pub fn build(self) -> Result<BulkImportApi, Error> {
         let base_url = base_url(&self.url)?;
         let mut authorization =
@@ -293,19 +455,26 @@ impl BulkImportApiBuilder {
                 )
             })?;
         authorization.set_sensitive(true);
-        if let Some(timeout) = self.timeout {
-            check_timeout("timeout", timeout)?;
+        if let Some(deadline) = self.deadline {
+            check_timeout("deadline", deadline)?;
         }
-        let transport = match (self.transport, self.timeout) {
-            (Some(_), Some(_)) => {
+        let transport = match self.transport {
+            Some(_) if !self.builtin.is_empty() => {
+                return Err(Error::Config(format!(
+                    "{}() configures the built-in transport; a custom transport owns its own \
+                     settings, so set them there",
+                    self.builtin[0]
+                )))
+            }
+            Some(transport) => transport,
+            #[cfg(feature = "ureq")]
+            None => Box::new(self.ureq.build()?),
+            #[cfg(not(feature = "ureq"))]
+            None => {
                 return Err(Error::Config(
-                    "timeout() configures the built-in transport; a custom transport owns its \
-                     own timeouts, so set them there"
-                        .into(),
+                    "no transport: enable the `ureq` feature or pass one with .transport()".into(),
                 ))
             }
-            (Some(transport), None) => transport,
-            (None, timeout) => default_transport(timeout.unwrap_or(DEFAULT_TIMEOUT))?,
         };
         Ok(BulkImportApi {
             inner: Arc::new(Inner {
@@ -314,26 +483,11 @@ impl BulkImportApiBuilder {
                 secrets: Secrets::new([self.api_key.as_str()]),
                 authorization,
                 transport,
+                retry: self.retry,
+                deadline: self.deadline,
             }),
         })
     }
-}
-
-#[cfg(feature = "ureq")]
-fn default_transport(timeout: Duration) -> Result<Box<dyn Transport>, Error> {
-    Ok(Box::new(
-        crate::UreqTransport::builder()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .build()?,
-    ))
-}
-
-#[cfg(not(feature = "ureq"))]
-fn default_transport(_timeout: Duration) -> Result<Box<dyn Transport>, Error> {
-    Err(Error::Config(
-        "no transport: enable the `ureq` feature or pass one with .transport()".into(),
-    ))
 }
 
 impl fmt::Debug for BulkImportApiBuilder {
@@ -346,7 +500,9 @@ impl fmt::Debug for BulkImportApiBuilder {
         f.debug_struct("BulkImportApiBuilder")
             .field("url", &url)
             .field("api_key", &redacted(!self.api_key.is_empty()))
-            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("deadline", &self.deadline)
+            .field("builtin_settings", &self.builtin)
             .field(
                 "transport",
                 &if self.transport.is_some() {

@@ -42,10 +42,12 @@ use crate::response::Response;
 pub enum Error {
     /// The request could not be sent, or its reply could not be received: connection refused,
     /// timeout, TLS failure, connection dropped mid-body, reply over the size limit.
-    #[error("request to {url} failed: {source}")]
+    #[error("request to {url} failed{}: {source}", after(*attempts))]
     Transport {
         /// The endpoint that was called.
         url: String,
+        /// Attempts made (more than 1 when the call was retried).
+        attempts: u32,
         /// What the transport reported.
         #[source]
         source: TransportError,
@@ -54,10 +56,12 @@ pub enum Error {
     /// The server answered with an HTTP status outside 200–299 and a body that is not a Milvus
     /// error envelope (for example the plain-text `404 page not found` of a server too old for
     /// the v2 REST API).
-    #[error("HTTP {status} from {url}: {body}")]
+    #[error("HTTP {status} from {url}{}: {body}", after(*attempts))]
     HttpStatus {
         /// The HTTP status code.
         status: u16,
+        /// Attempts made (more than 1 when the call was retried).
+        attempts: u32,
         /// The endpoint that was called.
         url: String,
         /// The start of the reply body (lossy UTF-8, at most 512 bytes, secrets scrubbed).
@@ -68,10 +72,12 @@ pub enum Error {
 
     /// The server answered with a Milvus / Zilliz error code, such as `1100` (invalid
     /// parameter), `2100` (import failed / job not found) or, with HTTP 401, `1800`.
-    #[error("API error {code} (HTTP {status}) from {url}: {message}")]
+    #[error("API error {code} (HTTP {status}) from {url}{}: {message}", after(*attempts))]
     Api {
         /// The envelope's `code`.
         code: i64,
+        /// Attempts made (more than 1 when the call was retried).
+        attempts: u32,
         /// The envelope's `message` (empty when the server sent none; secrets scrubbed).
         message: String,
         /// The HTTP status the envelope came with (200 for most Milvus errors).
@@ -85,11 +91,14 @@ pub enum Error {
     /// The reply could not be understood: not JSON, not an envelope, or a `data` object
     /// whose fields have the wrong types.
     #[error(
-        "could not decode the reply from {url} (HTTP {status}): {reason}; body starts: {snippet:?}"
+        "could not decode the reply from {url} (HTTP {status}){}: {reason}; body starts: {snippet:?}",
+        after(*attempts)
     )]
     Decode {
         /// What did not fit.
         reason: String,
+        /// Attempts made (more than 1 when the call was retried).
+        attempts: u32,
         /// The HTTP status of the reply.
         status: u16,
         /// The endpoint that was called.
@@ -134,7 +143,41 @@ pub enum Error {
     Config(String),
 }
 
+/// " after N attempts" for a retried call, nothing otherwise.
+fn after(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
+
 impl Error {
+    /// How many attempts the call made before this error: more than 1 when it was retried
+    /// (see [`RetryPolicy`](crate::RetryPolicy)); 1 for errors of a single exchange, 0 for errors
+    /// raised before anything was sent.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Transport { attempts, .. }
+            | Error::HttpStatus { attempts, .. }
+            | Error::Api { attempts, .. }
+            | Error::Decode { attempts, .. } => *attempts,
+            _ => 0,
+        }
+    }
+
+    /// Records that the call made `n` attempts.
+    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Error::Transport { attempts, .. }
+            | Error::HttpStatus { attempts, .. }
+            | Error::Api { attempts, .. }
+            | Error::Decode { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+
     /// The HTTP status of the reply behind this error, if there was a reply.
     ///
     /// ```

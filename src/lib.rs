@@ -180,6 +180,7 @@ mod error;
 mod model;
 mod pages;
 mod redact;
+mod retry;
 mod request;
 mod response;
 mod transport;
@@ -207,5 +208,6 @@ pub struct ReadmeDoctests;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
-pub use transport::{FnTransport, Transport};
+pub use retry::RetryPolicy;
+pub use transport::{CallDeadline, FnTransport, Transport};
 pub use wait::WaitOptions;

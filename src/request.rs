@@ -103,6 +103,7 @@ pub struct BulkImportRequest {
     volume_name: String,
     data_paths: Option<Vec<Vec<String>>>,
     options: BTreeMap<String, String>,
+    idempotency_key: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +145,7 @@ impl BulkImportRequest {
             volume_name: String::new(),
             data_paths: None,
             options: BTreeMap::new(),
+            idempotency_key: None,
         }
     }
 
@@ -259,6 +261,19 @@ impl BulkImportRequest {
         self
     }
 
+    /// Sends `Idempotency-Key: key` (Milvus 2.6.24 / 3.0.2 and later): a repeated create with
+    /// the same key returns the first job's id instead of starting another import, so such a
+    /// create is retried like a read (see [`RetryPolicy`](crate::RetryPolicy)). Printable
+    /// ASCII, at most 256 bytes; servers that predate it ignore it.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     pub(crate) fn db(&self) -> &str {
         &self.db_name
     }
@@ -276,6 +291,14 @@ impl BulkImportRequest {
         }
         check_db_name(&self.db_name)?;
         check_cloud_target(&self.project_id, &self.region_id)?;
+        if let Some(key) = &self.idempotency_key {
+            let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
+            if key.is_empty() || key.len() > 256 || !printable {
+                return Err(Error::InvalidRequest(
+                    "the idempotency key must be 1 to 256 printable ASCII characters".into(),
+                ));
+            }
+        }
         if self.options.keys().any(|k| k.is_empty()) {
             return Err(Error::InvalidRequest(
                 "option keys must not be empty".into(),
@@ -319,6 +342,7 @@ impl fmt::Debug for BulkImportRequest {
             .field("volume_name", &self.volume_name)
             .field("data_paths", &self.data_paths)
             .field("options", &self.options)
+            .field("idempotency_key", &self.idempotency_key)
             .finish()
     }
 }

@@ -99,6 +99,7 @@ impl Response {
     /// unknown fields included, or a struct of your own.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
+            attempts: 1,
             reason: self
                 .secrets
                 .scrub(format!("the body is not the JSON asked for: {e}")),
@@ -136,6 +137,7 @@ impl Response {
             Ok(self)
         } else {
             Err(Error::HttpStatus {
+                attempts: 1,
                 status: self.status_code(),
                 url: self.url.clone(),
                 body: self.snippet(),
@@ -350,6 +352,7 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
             };
             let total = message.len();
             Err(Error::Api {
+                attempts: 1,
                 code,
                 message: response.quote(message, total),
                 status,
@@ -358,12 +361,14 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
             })
         }
         Outcome::Http => Err(Error::HttpStatus {
+            attempts: 1,
             status,
             url: response.url.clone(),
             body: response.snippet(),
             response: Box::new(response),
         }),
         Outcome::Decode(reason) => Err(Error::Decode {
+            attempts: 1,
             reason: response.secrets.scrub(reason),
             status,
             url: response.url.clone(),

@@ -204,7 +204,7 @@ fn transport_errors_keep_their_kind() {
         assert_eq!(err.status(), None);
         assert!(err.response().is_none());
         match &err {
-            Error::Transport { source, url } => {
+            Error::Transport { source, url, .. } => {
                 assert_eq!(source.kind(), kind);
                 assert!(url.ends_with("/v2/vectordb/jobs/import/list"));
             }

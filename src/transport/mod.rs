@@ -70,6 +70,13 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
+/// An `http::Request` extension: the instant by which the whole call must be done, set when
+/// [`BulkImportApiBuilder::deadline`](crate::BulkImportApiBuilder::deadline) is. The built-in
+/// transport cuts an exchange off there; a custom transport may read it with
+/// `request.extensions().get::<CallDeadline>()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallDeadline(pub std::time::Instant);
+
 /// A [`Transport`] made from a closure.
 ///
 /// Handy for tests and for adapting another HTTP client in a few lines. (A blanket impl of

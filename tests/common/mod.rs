@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod server;
+
 use std::sync::{Arc, Mutex};
 
 use milvus_bulk_import::{http, BulkImportApi, Transport, TransportError};
@@ -44,6 +46,7 @@ impl Recorder {
     pub fn api(&self, url: &str, api_key: &str) -> BulkImportApi {
         BulkImportApi::builder(url)
             .api_key(api_key)
+            .retry(milvus_bulk_import::RetryPolicy::none())
             .transport(self.clone())
             .build()
             .expect("client")

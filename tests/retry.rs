@@ -1,0 +1,238 @@
+//! Retries, timeouts, the whole-call deadline and the reply size limit, over real TCP against
+//! a scripted server on 127.0.0.1.
+
+#![cfg(feature = "ureq")]
+
+mod common;
+
+use std::io::Write;
+use std::net::{Shutdown, TcpListener};
+use std::time::{Duration, Instant};
+
+use common::server::*;
+use milvus_bulk_import::{
+    BulkImportApi, BulkImportRequest, Error, JobRequest, ListImportJobsRequest, RetryPolicy,
+    TransportErrorKind,
+};
+
+const CREATED: &str = r#"{"code":0,"data":{"jobId":"453240863839750922"}}"#;
+
+/// Quick backoffs, so that the tests measure the server's waits, not ours.
+fn quick() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_secs(5))
+}
+
+fn client(server: &Server, policy: RetryPolicy) -> BulkImportApi {
+    BulkImportApi::builder(server.url())
+        .timeout(Duration::from_millis(500))
+        .retry(policy)
+        .build()
+        .unwrap()
+}
+
+fn kind(err: &Error) -> TransportErrorKind {
+    match err {
+        Error::Transport { source, .. } => source.kind(),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+/// Sends the head and the first bytes of a 100-byte body, then resets the connection.
+fn reset_mid_body() -> Reply {
+    custom(|stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"code\":0,");
+        let _ = stream.flush();
+        let _ = stream.shutdown(Shutdown::Both);
+    })
+}
+
+/// Reads the request and never answers.
+fn silent() -> Reply {
+    custom(wait_for_hangup)
+}
+
+#[test]
+fn a_connection_reset_mid_body_is_recovered_by_a_retry_on_list() {
+    let server = Server::start(vec![reset_mid_body(), json_reply(OK)]);
+    let reply = client(&server, quick())
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap();
+    assert!(reply.data().records.is_empty());
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn a_503_with_retry_after_is_waited_for_then_succeeds() {
+    let server = Server::start(vec![
+        reply("503 Service Unavailable", &[("Retry-After", "1")], "busy"),
+        json_reply(OK),
+    ]);
+    let started = Instant::now();
+    client(&server, quick())
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(950), "waited only {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn a_create_is_not_retried_after_a_read_timeout() {
+    let server = Server::start(vec![silent(), json_reply(CREATED)]);
+    let err = client(&server, quick())
+        .bulk_import(&BulkImportRequest::new("c").files([["a.parquet"]]))
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "it may have reached the server: no retry"
+    );
+}
+
+#[test]
+fn a_create_with_an_idempotency_key_is_retried_with_the_same_key() {
+    let server = Server::start(vec![silent(), json_reply(CREATED)]);
+    let created = client(&server, quick())
+        .bulk_import(
+            &BulkImportRequest::new("c")
+                .files([["a.parquet"]])
+                .idempotency_key("nightly-2026-11-29"),
+        )
+        .unwrap();
+    assert_eq!(created.data().job_id, "453240863839750922");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(
+            request.header("idempotency-key"),
+            Some("nightly-2026-11-29")
+        );
+    }
+}
+
+#[test]
+fn unsafe_calls_retry_a_503_only_when_it_says_when() {
+    let server = Server::start(vec![
+        reply("503 Service Unavailable", &[], "busy"),
+        json_reply(CREATED),
+    ]);
+    let err = client(&server, quick())
+        .commit_import(&JobRequest::new("1"))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(server.requests().len(), 1);
+
+    let server = Server::start(vec![
+        reply("503 Service Unavailable", &[("Retry-After", "0")], "busy"),
+        json_reply(r#"{"code":0,"data":{}}"#),
+    ]);
+    client(&server, quick())
+        .abort_import(&JobRequest::new("1"))
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn refused_connections_are_retried_for_every_operation_and_counted() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let api = BulkImportApi::builder(format!("http://127.0.0.1:{port}"))
+        .retry(quick())
+        .build()
+        .unwrap();
+    let err = api.commit_import(&JobRequest::new("1")).unwrap_err();
+    assert_eq!(kind(&err), TransportErrorKind::Connect);
+    assert_eq!(err.attempts(), 3);
+    assert!(err.to_string().contains("after 3 attempts"), "{err}");
+    let err = api
+        .bulk_import(&BulkImportRequest::new("c").files([["a"]]))
+        .unwrap_err();
+    assert_eq!(err.attempts(), 3);
+}
+
+#[test]
+fn the_total_budget_bounds_the_retries() {
+    let busy: Vec<Reply> = (0..200)
+        .map(|_| reply("502 Bad Gateway", &[], "upstream down"))
+        .collect();
+    let server = Server::start(busy);
+    let policy = RetryPolicy::default()
+        .max_attempts(1000)
+        .initial_backoff(Duration::from_millis(50))
+        .max_backoff(Duration::from_millis(100))
+        .total_timeout(Duration::from_millis(600));
+    let started = Instant::now();
+    let err = client(&server, policy)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.status(), Some(502));
+    assert!(err.attempts() > 1, "{err:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(server.requests().len() as u32, err.attempts());
+}
+
+#[test]
+fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
+    let server = Server::start(vec![silent(), silent(), silent(), silent()]);
+    let api = BulkImportApi::builder(server.url())
+        .timeout(Duration::from_millis(300))
+        .deadline(Duration::from_millis(700))
+        .retry(quick())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = api
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn a_50_mb_reply_is_refused_under_a_1_mib_limit() {
+    let server = Server::start(vec![custom(|stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50000000\r\n\r\n[");
+        wait_for_hangup(stream);
+    })]);
+    let api = BulkImportApi::builder(server.url())
+        .max_response_bytes(1 << 20)
+        .retry(quick())
+        .build()
+        .unwrap();
+    let err = api
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    assert_eq!(kind(&err), TransportErrorKind::BodyTooLarge);
+    assert_eq!(server.requests().len(), 1, "not retried");
+}
+
+#[test]
+fn builtin_transport_settings_conflict_with_a_custom_transport() {
+    for builder in [
+        BulkImportApi::builder("http://h").connect_timeout(Duration::from_secs(1)),
+        BulkImportApi::builder("http://h").max_response_bytes(10),
+    ] {
+        let err = builder
+            .transport(milvus_bulk_import::FnTransport::new(|_| {
+                Ok(milvus_bulk_import::http::Response::new(Vec::new()))
+            }))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+    let err = BulkImportApi::builder("http://h")
+        .deadline(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)));
+}
