@@ -100,9 +100,11 @@ impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
             attempts: 1,
-            reason: self
-                .secrets
-                .scrub(format!("the body is not the JSON asked for: {e}")),
+            reason: {
+                let reason = format!("the body is not the JSON asked for: {e}");
+                let total = reason.len();
+                self.quote(reason, total)
+            },
             status: self.status_code(),
             url: self.url.clone(),
             snippet: self.snippet(),
@@ -369,7 +371,11 @@ pub(crate) fn decode<T: FromData>(response: Response) -> Result<ApiResponse<T>, 
         }),
         Outcome::Decode(reason) => Err(Error::Decode {
             attempts: 1,
-            reason: response.secrets.scrub(reason),
+            // A reason can quote a value from the reply: scrubbed and cut like a body quote.
+            reason: {
+                let total = reason.len();
+                response.quote(reason, total)
+            },
             status,
             url: response.url.clone(),
             snippet: response.snippet(),
