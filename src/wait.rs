@@ -106,8 +106,9 @@ impl BulkImportApi {
     /// * the [timeout](WaitOptions::timeout) passes → [`Error::WaitTimedOut`] (its
     ///   `is_timeout()` is true) with the last progress seen.
     ///
-    /// A poll that fails for a passing reason (connection refused, reset or timed out, HTTP 429,
-    /// 502, 503, 504) is retried at the next interval; any other error ends the wait.
+    /// Each poll is retried as the client's [`RetryPolicy`](crate::RetryPolicy) says; a poll
+    /// that still fails for a passing reason (connection refused, reset or timed out, HTTP 429,
+    /// 502, 503, 504) is tried again at the next interval, and any other error ends the wait.
     ///
     /// ```no_run
     /// # use milvus_bulk_import::{BulkImportApi, JobRequest, WaitOptions};
