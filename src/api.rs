@@ -9,10 +9,10 @@ use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT}
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
-use crate::retry::{retryable, RetryPolicy, Safety};
-use crate::transport::CallDeadline;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 use crate::response::{decode, ApiResponse, Response};
+use crate::retry::{retryable, RetryPolicy, Safety};
+use crate::transport::CallDeadline;
 use crate::transport::Transport;
 
 /// The `User-Agent` every request carries.
@@ -153,7 +153,11 @@ impl BulkImportApi {
             body: request.to_body()?,
             db_name: request.db(),
             secrets: &request.secrets(),
-            safety: if key.is_some() { Safety::Repeatable } else { Safety::Once },
+            safety: if key.is_some() {
+                Safety::Repeatable
+            } else {
+                Safety::Once
+            },
             idempotency_key: key,
         })
     }
@@ -240,7 +244,9 @@ impl BulkImportApi {
                 _ => return Err(err.with_attempts(attempt)),
             };
             let now = Instant::now();
-            let left = budget.min(deadline.unwrap_or(budget)).saturating_duration_since(now);
+            let left = budget
+                .min(deadline.unwrap_or(budget))
+                .saturating_duration_since(now);
             let wait = policy.backoff(attempt, retry_after);
             if left.is_zero() || (retry_after.is_none() && wait >= left) {
                 return Err(err.with_attempts(attempt));
@@ -412,6 +418,67 @@ impl BulkImportApiBuilder {
         }
         #[cfg(not(feature = "ureq"))]
         let _ = limit;
+        self
+    }
+
+    /// TLS: trust the CA certificates in `pem` (one or more PEM certificates), in addition to
+    /// the built-in roots unless [`replace_roots(true)`](Self::replace_roots). Read and checked
+    /// in [`build`](Self::build).
+    #[cfg(feature = "ureq")]
+    pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.builtin.push("ca_bundle_pem");
+        self.ureq = self.ureq.ca_bundle_pem(pem);
+        self
+    }
+
+    /// TLS: like [`ca_bundle_pem`](Self::ca_bundle_pem), from a file read in `build()`.
+    #[cfg(feature = "ureq")]
+    pub fn ca_bundle_path(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.builtin.push("ca_bundle_path");
+        self.ureq = self.ureq.ca_bundle_path(path);
+        self
+    }
+
+    /// TLS: trust only the CA bundle, not the built-in roots (default `false`).
+    #[cfg(feature = "ureq")]
+    pub fn replace_roots(mut self, replace: bool) -> Self {
+        self.builtin.push("replace_roots");
+        self.ureq = self.ureq.replace_roots(replace);
+        self
+    }
+
+    /// Mutual TLS: present this client certificate chain and private key (PEM). The key must
+    /// match the certificate; `build()` checks it. Never shown by `Debug` or in errors.
+    #[cfg(feature = "ureq")]
+    pub fn client_identity_pem(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.builtin.push("client_identity_pem");
+        self.ureq = self.ureq.client_identity_pem(cert_pem, key_pem);
+        self
+    }
+
+    /// Mutual TLS: like [`client_identity_pem`](Self::client_identity_pem), from files read in
+    /// `build()`.
+    #[cfg(feature = "ureq")]
+    pub fn client_identity_paths(
+        mut self,
+        cert: impl AsRef<std::path::Path>,
+        key: impl AsRef<std::path::Path>,
+    ) -> Self {
+        self.builtin.push("client_identity_paths");
+        self.ureq = self.ureq.client_identity_paths(cert, key);
+        self
+    }
+
+    /// TLS: accept any server certificate — for lab servers only, like Python's
+    /// `verify=False`. Default `false`.
+    #[cfg(feature = "ureq")]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.builtin.push("danger_accept_invalid_certs");
+        self.ureq = self.ureq.danger_accept_invalid_certs(accept);
         self
     }
 

@@ -161,8 +161,10 @@
 //! # TLS
 //!
 //! `https://` URLs use rustls with the Mozilla root certificates (webpki-roots), so no system
-//! OpenSSL is needed. For a private CA or client certificates today, build a `ureq::Agent` with
-//! your TLS settings and plug it in as a [`Transport`].
+//! OpenSSL is needed. A private CA ([`ca_bundle_path`](BulkImportApiBuilder::ca_bundle_path),
+//! added to the built-in roots or replacing them), client certificates for mutual TLS
+//! ([`client_identity_paths`](BulkImportApiBuilder::client_identity_paths)) and
+//! `danger_accept_invalid_certs` are builder settings; all material is checked in `build()`.
 //!
 //! # Minimum Rust version
 //!
@@ -180,9 +182,9 @@ mod error;
 mod model;
 mod pages;
 mod redact;
-mod retry;
 mod request;
 mod response;
+mod retry;
 mod transport;
 mod wait;
 
@@ -205,9 +207,9 @@ pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
 #[cfg(all(doctest, feature = "mock", feature = "ureq", feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+pub use retry::RetryPolicy;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
-pub use retry::RetryPolicy;
 pub use transport::{CallDeadline, FnTransport, Transport};
 pub use wait::WaitOptions;

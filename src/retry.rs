@@ -103,9 +103,10 @@ impl RetryPolicy {
         let wait = match retry_after {
             Some(after) => after,
             None => {
-                let exp = self
-                    .initial_backoff
-                    .saturating_mul(1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX));
+                let exp = self.initial_backoff.saturating_mul(
+                    1u32.checked_shl(retry.saturating_sub(1))
+                        .unwrap_or(u32::MAX),
+                );
                 let ceiling = exp.min(self.max_backoff);
                 ceiling.mul_f64(random_fraction())
             }
@@ -117,7 +118,11 @@ impl RetryPolicy {
 /// A uniformly random number in [0, 1), from the standard library's per-process random keys.
 fn random_fraction() -> f64 {
     let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+    hasher.write_u64(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -142,9 +147,10 @@ pub(crate) fn retryable(err: &Error, safety: Safety) -> Option<Option<Duration>>
         Error::Transport { source, .. } => {
             return match (source.kind(), safety) {
                 (TransportErrorKind::Connect, _) => Some(None),
-                (TransportErrorKind::Timeout | TransportErrorKind::Interrupted, Safety::Repeatable) => {
-                    Some(None)
-                }
+                (
+                    TransportErrorKind::Timeout | TransportErrorKind::Interrupted,
+                    Safety::Repeatable,
+                ) => Some(None),
                 _ => None,
             };
         }
@@ -195,13 +201,19 @@ fn parse_http_date(value: &str) -> Option<u64> {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
     let doy = (153 * mo as i64 + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days).ok().map(|d| d * 86_400 + h * 3600 + m * 60 + s)
+    u64::try_from(days)
+        .ok()
+        .map(|d| d * 86_400 + h * 3600 + m * 60 + s)
 }
 
 #[cfg(test)]
@@ -212,10 +224,21 @@ mod tests {
     fn retry_after_in_seconds_and_as_a_date() {
         assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));
         assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         // A date in the past means now.
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
-        for bad in ["soon", "-1", "Sun, 06 Nov 1994 08:49:37 PST", "Sun 06 Nov 1994"] {
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "soon",
+            "-1",
+            "Sun, 06 Nov 1994 08:49:37 PST",
+            "Sun 06 Nov 1994",
+        ] {
             assert_eq!(parse_retry_after(bad), None, "{bad}");
         }
     }

@@ -236,3 +236,24 @@ fn builtin_transport_settings_conflict_with_a_custom_transport() {
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
 }
+
+#[test]
+fn the_deadline_cuts_off_an_exchange_in_flight() {
+    let server = Server::start(vec![silent()]);
+    let api = BulkImportApi::builder(server.url())
+        .timeout(Duration::from_secs(10))
+        .deadline(Duration::from_millis(400))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = api
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(kind(&err), TransportErrorKind::Timeout, "{err:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the 10 s read timeout was not cut: {took:?}"
+    );
+}
