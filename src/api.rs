@@ -228,8 +228,12 @@ impl BulkImportApi {
         let url = format!("{}{}", inner.base_url, call.endpoint.path());
         let policy = &inner.retry;
         let started = Instant::now();
-        let budget = started + policy.budget();
-        let deadline = inner.deadline.map(|d| started + d);
+        // No retry starts after `end` (None: a budget too large to represent, i.e. no limit).
+        let deadline = inner.deadline.and_then(|d| started.checked_add(d));
+        let end = match (started.checked_add(policy.budget()), deadline) {
+            (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
+            (budget, deadline) => budget.or(deadline),
+        };
         let secrets = inner.secrets.with(call.secrets);
         let mut attempt = 0;
         loop {
@@ -243,16 +247,15 @@ impl BulkImportApi {
                 Some(after) if attempt < policy.attempts() => after,
                 _ => return Err(err.with_attempts(attempt)),
             };
-            let now = Instant::now();
-            let left = budget
-                .min(deadline.unwrap_or(budget))
-                .saturating_duration_since(now);
+            let left = end.map(|end| end.saturating_duration_since(Instant::now()));
             let wait = policy.backoff(attempt, retry_after);
-            if left.is_zero() || (retry_after.is_none() && wait >= left) {
+            let too_late =
+                left.is_some_and(|left| left.is_zero() || (retry_after.is_none() && wait >= left));
+            if too_late {
                 return Err(err.with_attempts(attempt));
             }
             // A server's Retry-After is honoured up to what is left of the budget.
-            std::thread::sleep(wait.min(left));
+            std::thread::sleep(left.map_or(wait, |left| wait.min(left)));
         }
     }
 

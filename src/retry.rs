@@ -108,7 +108,8 @@ impl RetryPolicy {
                         .unwrap_or(u32::MAX),
                 );
                 let ceiling = exp.min(self.max_backoff);
-                ceiling.mul_f64(random_fraction())
+                Duration::try_from_secs_f64(ceiling.as_secs_f64() * random_fraction())
+                    .unwrap_or(ceiling)
             }
         };
         wait.min(self.max_backoff)
@@ -258,6 +259,12 @@ mod tests {
             Duration::from_millis(300)
         );
         assert_eq!(RetryPolicy::none().attempts(), 1);
+        // Extreme settings neither overflow nor panic.
+        let extreme = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX)
+            .total_timeout(Duration::MAX);
+        let _ = extreme.backoff(u32::MAX, None);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
     }
 }

@@ -176,7 +176,10 @@ impl BulkImportApi {
                 pause = pause.min(left);
             }
             thread::sleep(pause);
-            interval = interval.mul_f64(1.2).min(longest).max(options.interval);
+            interval = Duration::try_from_secs_f64(interval.as_secs_f64() * 1.2)
+                .unwrap_or(longest)
+                .min(longest)
+                .max(options.interval);
         }
     }
 }

@@ -257,3 +257,17 @@ fn the_deadline_cuts_off_an_exchange_in_flight() {
         "the 10 s read timeout was not cut: {took:?}"
     );
 }
+
+#[test]
+fn an_unbounded_budget_does_not_overflow() {
+    let server = Server::start(vec![
+        reply("503 Service Unavailable", &[], "busy"),
+        json_reply(OK),
+    ]);
+    let policy = RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(1))
+        .total_timeout(Duration::MAX);
+    client(&server, policy)
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap();
+}
