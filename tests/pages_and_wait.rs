@@ -72,20 +72,28 @@ fn all_pages_of_the_cloud_yield_every_job_once() {
 
 #[test]
 fn milvus_lists_everything_in_one_request() {
-    let emulator = EmulatorConfig::milvus()
-        .timing(Timing::Manual)
-        .start()
-        .unwrap();
-    for i in 0..237 {
-        emulator.seed_job(SeedJob::new(format!("c{}", i % 5)));
+    for n in [0usize, 1, 100, 237] {
+        let emulator = EmulatorConfig::milvus()
+            .timing(Timing::Manual)
+            .start()
+            .unwrap();
+        for i in 0..n {
+            emulator.seed_job(SeedJob::new(format!("c{}", i % 5)));
+        }
+        for page_size in [1u32, 10, 100] {
+            let (api, requests) = counting_client(&emulator, "");
+            let ids: HashSet<String> = api
+                .list_all_import_jobs(&ListImportJobsRequest::new().page_size(page_size))
+                .map(|r| r.unwrap().job_id)
+                .collect();
+            assert_eq!(ids.len(), n, "n={n} page_size={page_size}");
+            assert_eq!(
+                requests.load(Ordering::SeqCst),
+                1,
+                "one request, whatever the paging"
+            );
+        }
     }
-    let (api, requests) = counting_client(&emulator, "");
-    let jobs: Vec<_> = api
-        .list_all_import_jobs(&ListImportJobsRequest::new().page_size(10))
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(jobs.len(), 237);
-    assert_eq!(requests.load(Ordering::SeqCst), 1);
 }
 
 #[test]
