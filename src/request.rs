@@ -14,7 +14,7 @@ const REDACTED: &str = "<redacted>";
 
 /// Collects nested path lists from anything shaped like `Vec<Vec<String>>`:
 /// `vec![vec!["a.parquet".to_string()]]`, `[["a.parquet"]]`, `vec![vec!["a.npy", "b.npy"]]`.
-fn nested<I, J, S>(groups: I) -> Vec<Vec<String>>
+pub(crate) fn nested<I, J, S>(groups: I) -> Vec<Vec<String>>
 where
     I: IntoIterator<Item = J>,
     J: IntoIterator<Item = S>,

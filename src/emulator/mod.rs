@@ -317,10 +317,7 @@ impl SeedJob {
         J: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.files = files
-            .into_iter()
-            .map(|g| g.into_iter().map(Into::into).collect())
-            .collect();
+        self.files = crate::request::nested(files);
         self
     }
 
