@@ -13,51 +13,11 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use milvus_bulk_import::{http, BulkImportApi, FnTransport, ListImportJobsRequest};
-use serde::Deserialize;
+mod common;
+
+use common::{list_reply, ListEnvelope};
 
 const RECORDS: usize = 100_000;
-
-fn list_reply(n: usize) -> Vec<u8> {
-    // Built in place, so that building it leaves no freed memory behind to skew the figures.
-    let mut body = String::with_capacity(32 + n * 110);
-    body.push_str(r#"{"code":0,"data":{"records":["#);
-    for i in 0..n {
-        if i > 0 {
-            body.push(',');
-        }
-        use std::fmt::Write;
-        let _ = write!(
-            body,
-            r#"{{"jobId":"{}","collectionName":"collection_{}","state":"Importing","progress":{}}}"#,
-            448_707_763_884_413_158u64 + i as u64,
-            i % 7,
-            i % 100
-        );
-    }
-    body.push_str("]}}");
-    body.into_bytes()
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ListEnvelope {
-    code: i64,
-    data: ListData,
-}
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ListData {
-    records: Vec<Record>,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct Record {
-    job_id: String,
-    collection_name: String,
-    state: String,
-    progress: u32,
-}
 
 /// A field of `/proc/self/status`, in bytes.
 fn status_bytes(field: &str) -> u64 {

@@ -27,42 +27,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use milvus_bulk_import::{
     http, BulkImportApi, BulkImportRequest, FnTransport, JobRequest, ListImportJobsRequest,
 };
-use serde::Deserialize;
+mod common;
 
-/// A Milvus `list` reply with `n` records.
-pub fn list_reply(n: usize) -> Vec<u8> {
-    let mut body = String::with_capacity(32 + n * 110);
-    body.push_str(r#"{"code":0,"data":{"records":["#);
-    for i in 0..n {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&format!(
-            r#"{{"jobId":"{}","collectionName":"collection_{}","state":"Importing","progress":{}}}"#,
-            448_707_763_884_413_158u64 + i as u64,
-            i % 7,
-            i % 100
-        ));
-    }
-    body.push_str("]}}");
-    body.into_bytes()
-}
-
-/// A Milvus `describe` reply with `n` file details.
-pub fn describe_reply(n: usize) -> Vec<u8> {
-    let details: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"fileName":"[{i}.parquet]","fileSize":6776153,"progress":100,"completeTime":"2025-01-16T08:42:09Z","state":"Completed","importedRows":520161,"totalRows":520161}}"#
-            )
-        })
-        .collect();
-    format!(
-        r#"{{"code":0,"data":{{"jobId":"449839014328146739","collectionName":"c","createTime":"2025-01-16T08:40:01Z","completeTime":"","state":"Importing","progress":80,"importedRows":0,"totalRows":3000000,"fileSize":63085098,"details":[{}]}}}}"#,
-        details.join(",")
-    )
-    .into_bytes()
-}
+use common::{describe_reply, list_reply, DescribeEnvelope, ListEnvelope};
 
 /// A client whose transport hands over the reply a test put in `slot`, without copying it: the
 /// bytes a real transport would have read from the socket.
@@ -85,64 +52,6 @@ fn client(reply: Vec<u8>) -> BulkImportApi {
         }))
         .build()
         .expect("client")
-}
-
-// The baseline: the same JSON into the smallest structs that hold the typed fields.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ListEnvelope {
-    #[allow(dead_code)]
-    code: i64,
-    data: ListData,
-}
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ListData {
-    records: Vec<Record>,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct Record {
-    job_id: String,
-    collection_name: String,
-    state: String,
-    progress: u32,
-}
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct DescribeEnvelope {
-    #[allow(dead_code)]
-    code: i64,
-    #[allow(dead_code)]
-    data: DescribeData,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct DescribeData {
-    job_id: String,
-    collection_name: String,
-    create_time: String,
-    complete_time: String,
-    state: String,
-    progress: u32,
-    imported_rows: u64,
-    total_rows: u64,
-    file_size: u64,
-    details: Vec<Detail>,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct Detail {
-    file_name: String,
-    file_size: u64,
-    progress: u32,
-    complete_time: String,
-    state: String,
-    imported_rows: u64,
-    total_rows: u64,
 }
 
 fn requests(c: &mut Criterion) {

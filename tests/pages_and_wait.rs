@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob, Timing};
 use milvus_bulk_import::{
     http, BulkImportApi, BulkImportRequest, Error, FnTransport, ImportJobState, JobRequest,
-    ListImportJobsRequest, Transport, UreqTransport, WaitOptions,
+    ListImportJobsRequest, RetryPolicy, Transport, UreqTransport, WaitOptions,
 };
 
 /// A client of `emulator` that counts the requests it sends.
@@ -274,10 +274,11 @@ fn wait_times_out_with_the_last_progress_seen() {
 
 #[test]
 fn wait_polls_through_passing_failures_and_stops_on_real_ones() {
-    // 503 twice, then the job is done.
+    // 503 twice, then the job is done. Retries are off, so it is the wait that polls through.
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
     let api = BulkImportApi::builder("http://127.0.0.1:9")
+        .retry(RetryPolicy::none())
         .transport(FnTransport::new(move |_| {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             let mut reply = http::Response::new(if n < 2 {
