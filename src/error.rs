@@ -141,6 +141,36 @@ pub enum Error {
     /// that cannot be an HTTP header value, …).
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// [`writer`](crate::writer): the collection schema cannot be written for (no primary
+    /// key, a vector without `dim`, an `Array` without element type, a format that cannot hold
+    /// a field, …) or could not be parsed.
+    #[error("invalid schema: {0}")]
+    Schema(String),
+
+    /// [`writer`](crate::writer): a row was rejected. The writer stays usable and the rows
+    /// buffered before it are intact.
+    #[error("row {row}{}: {reason}", field.as_ref().map(|f| format!(", field '{f}'")).unwrap_or_default())]
+    InvalidRow {
+        /// The row's index among all rows given to the writer (0-based, rejected ones included).
+        row: u64,
+        /// The field at fault, if the problem is in one field.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// [`writer`](crate::writer): a file or directory could not be written or read.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`"writing"`, `"creating directory"`, …).
+        action: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// " after N attempts" for a retried call, nothing otherwise.

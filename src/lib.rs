@@ -187,6 +187,9 @@ mod response;
 mod retry;
 mod transport;
 mod wait;
+#[cfg(feature = "writer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+pub mod writer;
 
 pub use http;
 

@@ -1,0 +1,134 @@
+//! NumPy: one `.npy` file (format 1.0, C order, little endian) per column in the folder `<n>/`,
+//! named after the column, with the dtypes pymilvus writes: `|b1`, `|i1`, `<i2`, `<i4`, `<i8`,
+//! `<f4`, `<f8`, `<U{longest}` for strings, JSON and `$meta`, `(n, dim)` matrices for vectors.
+//! The folder is written under a hidden name and renamed when every column is complete.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{write_atomically, Chunk};
+use crate::writer::column::{Column, Kind, Values};
+use crate::Error;
+
+pub(super) fn write(chunk: &Chunk<'_>, dir: &Path, n: u64) -> Result<Vec<PathBuf>, Error> {
+    let final_dir = dir.join(n.to_string());
+    let tmp_dir = dir.join(format!(".{n}.partial"));
+    let _ = fs::remove_dir_all(&tmp_dir);
+    fs::create_dir(&tmp_dir).map_err(|source| Error::Io {
+        action: "creating directory",
+        path: tmp_dir.clone(),
+        source,
+    })?;
+    let result = (|| {
+        for col in chunk.columns {
+            let path = tmp_dir.join(format!("{}.npy", col.name));
+            write_atomically(&path, |out| write_column(col, chunk.rows, out))?;
+        }
+        fs::rename(&tmp_dir, &final_dir).map_err(|source| Error::Io {
+            action: "renaming into place",
+            path: final_dir.clone(),
+            source,
+        })
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp_dir);
+        return Err(e);
+    }
+    Ok(chunk
+        .columns
+        .iter()
+        .map(|c| final_dir.join(format!("{}.npy", c.name)))
+        .collect())
+}
+
+fn header(
+    out: &mut impl Write,
+    descr: &str,
+    rows: usize,
+    width: Option<usize>,
+) -> std::io::Result<()> {
+    let shape = match width {
+        Some(w) => format!("({rows}, {w})"),
+        None => format!("({rows},)"),
+    };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    // Magic (6) + version (2) + length (2) + dict + '\n' is a multiple of 64.
+    let total = 10 + dict.len() + 1;
+    dict.extend(std::iter::repeat_n(' ', (64 - total % 64) % 64));
+    dict.push('\n');
+    out.write_all(b"\x93NUMPY\x01\x00")?;
+    out.write_all(&(dict.len() as u16).to_le_bytes())?;
+    out.write_all(dict.as_bytes())
+}
+
+fn write_column(col: &Column, rows: usize, out: &mut impl Write) -> std::io::Result<()> {
+    let w = col.width();
+    let matrix = matches!(
+        col.kind,
+        Kind::FloatVector { .. }
+            | Kind::BinaryVector { .. }
+            | Kind::Half { .. }
+            | Kind::Int8Vector { .. }
+    );
+    let width = matrix.then_some(w);
+    match &col.values {
+        Values::Bool(v) => {
+            header(out, "|b1", rows, width)?;
+            let bytes: Vec<u8> = v.iter().map(|b| *b as u8).collect();
+            out.write_all(&bytes)
+        }
+        Values::I8(v) => {
+            header(out, "|i1", rows, width)?;
+            let bytes: Vec<u8> = v.iter().map(|x| *x as u8).collect();
+            out.write_all(&bytes)
+        }
+        Values::I16(v) => {
+            header(out, "<i2", rows, width)?;
+            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+        }
+        Values::I32(v) => {
+            header(out, "<i4", rows, width)?;
+            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+        }
+        Values::I64(v) => {
+            header(out, "<i8", rows, width)?;
+            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+        }
+        Values::F32(v) => {
+            header(out, "<f4", rows, width)?;
+            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+        }
+        Values::F64(v) => {
+            header(out, "<f8", rows, width)?;
+            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+        }
+        Values::Bytes(v) => {
+            header(out, "|u1", rows, width)?;
+            out.write_all(v)
+        }
+        Values::Str(v) => {
+            let longest = (0..v.len())
+                .map(|i| v.get(i).chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            header(out, &format!("<U{longest}"), rows, None)?;
+            let mut buf = Vec::with_capacity(longest * 4);
+            for i in 0..v.len() {
+                buf.clear();
+                let s = v.get(i);
+                for c in s.chars() {
+                    buf.extend_from_slice(&(c as u32).to_le_bytes());
+                }
+                buf.resize(longest * 4, 0);
+                out.write_all(&buf)?;
+            }
+            Ok(())
+        }
+        Values::List { .. } => Err(std::io::Error::other(format!(
+            "column '{}': NumPy files cannot hold arrays",
+            col.name
+        ))),
+    }
+}
