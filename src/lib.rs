@@ -98,6 +98,7 @@
 //! | `mock` | no | [`MockTransport`], a [mockall](https://docs.rs/mockall) mock of [`Transport`] |
 //! | `emulator` | no | [`emulator`], a local server that speaks the import-jobs API (for tests and demos), and the `milvus-import-emulator` binary |
 //! | `cli` | no | the `milvus-import` command line (clap, indicatif) |
+//! | `writer` | no | [`writer`]: [`BulkWriter`](writer::BulkWriter) turns rows into the Parquet, JSON, JSONL, CSV and NumPy files Milvus imports, equal to pymilvus's |
 //!
 //! Without `ureq` the crate has no HTTP client of its own: pass any [`Transport`] to
 //! [`BulkImportApiBuilder::transport`].
@@ -207,7 +208,13 @@ pub use response::{ApiResponse, Response};
 pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
 
 /// The README's Rust blocks, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "mock", feature = "ureq", feature = "emulator"))]
+#[cfg(all(
+    doctest,
+    feature = "mock",
+    feature = "ureq",
+    feature = "emulator",
+    feature = "writer"
+))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use retry::RetryPolicy;

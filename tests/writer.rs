@@ -1,0 +1,4 @@
+#![cfg(feature = "writer")]
+
+#[test]
+fn placeholder() {}
