@@ -160,6 +160,26 @@ pub enum Error {
         reason: String,
     },
 
+    /// An object store (an S3-compatible bucket, a Zilliz Cloud volume's bucket) refused a
+    /// request: the HTTP status and the store's error code and message (for example
+    /// `403 SignatureDoesNotMatch`, `404 NoSuchBucket`). Never holds a key, a token or a
+    /// request signature.
+    #[error("object store refused {operation} of {key:?}: HTTP {status}{}{}: {message}", if code.is_empty() { String::new() } else { format!(" {code}") }, after(*attempts))]
+    Storage {
+        /// What was being done (`"upload"`, `"bucket check"`, `"multipart upload"`, …).
+        operation: &'static str,
+        /// The bucket-relative key or bucket concerned.
+        key: String,
+        /// The HTTP status.
+        status: u16,
+        /// The store's error code (`NoSuchBucket`, `AccessDenied`, …), or empty.
+        code: String,
+        /// The store's message (scrubbed of secrets), or empty.
+        message: String,
+        /// Attempts made (more than 1 when the request was retried).
+        attempts: u32,
+    },
+
     /// [`writer`](crate::writer): a file or directory could not be written or read.
     #[error("{action} {}: {source}", path.display())]
     Io {
@@ -191,7 +211,8 @@ impl Error {
             Error::Transport { attempts, .. }
             | Error::HttpStatus { attempts, .. }
             | Error::Api { attempts, .. }
-            | Error::Decode { attempts, .. } => *attempts,
+            | Error::Decode { attempts, .. }
+            | Error::Storage { attempts, .. } => *attempts,
             _ => 0,
         }
     }
@@ -202,7 +223,8 @@ impl Error {
             Error::Transport { attempts, .. }
             | Error::HttpStatus { attempts, .. }
             | Error::Api { attempts, .. }
-            | Error::Decode { attempts, .. } => *attempts = n,
+            | Error::Decode { attempts, .. }
+            | Error::Storage { attempts, .. } => *attempts = n,
             _ => {}
         }
         self
@@ -218,7 +240,8 @@ impl Error {
         match self {
             Error::HttpStatus { status, .. }
             | Error::Api { status, .. }
-            | Error::Decode { status, .. } => Some(*status),
+            | Error::Decode { status, .. }
+            | Error::Storage { status, .. } => Some(*status),
             _ => None,
         }
     }

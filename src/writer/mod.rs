@@ -122,10 +122,12 @@ mod column;
 mod format;
 mod row;
 mod schema;
+mod storage;
 mod text;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -133,6 +135,7 @@ use serde_json::Value;
 use crate::Error;
 use column::Column;
 use row::{RowSer, RowSink, Slot};
+use storage::Remote;
 
 pub use schema::{CollectionSchema, DataType, FieldSchema, DYNAMIC_FIELD_NAME};
 
@@ -192,9 +195,22 @@ pub struct BulkWriterBuilder {
     csv_separator: char,
     csv_null_key: String,
     ignore_unknown_fields: bool,
+    /// Where finished files go, and the key prefix there.
+    remote: Option<(Arc<dyn Remote>, String)>,
 }
 
 impl BulkWriterBuilder {
+    /// Uploads each finished file to `remote` under `prefix/<uuid>/…`, then deletes it locally.
+    #[allow(dead_code)] // used by the storages
+    pub(crate) fn with_remote(
+        mut self,
+        remote: Arc<dyn Remote>,
+        prefix: impl Into<String>,
+    ) -> Self {
+        self.remote = Some((remote, prefix.into()));
+        self
+    }
+
     /// The kind of file to write (default [`BulkFileType::Parquet`]).
     pub fn file_type(mut self, file_type: BulkFileType) -> Self {
         self.file_type = file_type;
@@ -292,7 +308,11 @@ impl BulkWriterBuilder {
             columns.push(Column::meta());
             slots.insert(DYNAMIC_FIELD_NAME.to_string(), Slot::Meta);
         }
-        let data_path = self.dir.join(uuid_v4());
+        if let Some((remote, _)) = &self.remote {
+            remote.check()?;
+        }
+        let uuid = uuid_v4();
+        let data_path = self.dir.join(&uuid);
         std::fs::create_dir_all(&data_path).map_err(|source| Error::Io {
             action: "creating directory",
             path: data_path.clone(),
@@ -305,7 +325,9 @@ impl BulkWriterBuilder {
             slots,
             dynamic: Vec::new(),
             settings: self,
+            uuid,
             data_path,
+            pending: Vec::new(),
             rows: 0,
             size: 0,
             total_rows: 0,
@@ -341,7 +363,11 @@ impl BulkWriterBuilder {
 #[derive(Debug)]
 pub struct BulkWriter {
     settings: BulkWriterBuilder,
+    uuid: String,
     data_path: PathBuf,
+    /// Files written locally whose upload has not finished, one group per chunk: (local
+    /// file, key, uploaded).
+    pending: Vec<Vec<(PathBuf, String, bool)>>,
     /// File columns in order: the schema's (less auto-id and function outputs), then `$meta`.
     columns: Vec<Column>,
     /// How many of `columns` are schema fields (the rest is `$meta`).
@@ -370,6 +396,7 @@ impl BulkWriter {
             csv_separator: ',',
             csv_null_key: String::new(),
             ignore_unknown_fields: false,
+            remote: None,
         }
     }
 
@@ -446,6 +473,8 @@ impl BulkWriter {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
+        // Uploads left over from a failed attempt go first, in order.
+        self.upload_pending()?;
         if self.rows == 0 {
             return Ok(());
         }
@@ -463,17 +492,68 @@ impl BulkWriter {
             self.next_file,
         )?;
         self.next_file += 1;
-        self.batch_files.push(
-            files
-                .into_iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
-        );
         for col in &mut self.columns {
             col.clear();
         }
         self.rows = 0;
         self.size = 0;
+        match &self.settings.remote {
+            None => self.batch_files.push(
+                files
+                    .into_iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+            ),
+            Some((_, prefix)) => {
+                let group = files
+                    .into_iter()
+                    .map(|p| {
+                        let relative = p
+                            .strip_prefix(&self.data_path)
+                            .unwrap_or(&p)
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                            .collect::<Vec<_>>()
+                            .join("/");
+                        let key = storage::object_key(prefix, &self.uuid, &relative);
+                        (p, key, false)
+                    })
+                    .collect();
+                self.pending.push(group);
+                self.upload_pending()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Uploads what is pending, deleting each local copy once it is uploaded; a chunk's keys
+    /// join `batch_files` when all its files are up.
+    fn upload_pending(&mut self) -> Result<(), Error> {
+        let Some((remote, _)) = &self.settings.remote else {
+            return Ok(());
+        };
+        while let Some(group) = self.pending.first_mut() {
+            for (local, key, done) in group.iter_mut() {
+                if *done {
+                    continue;
+                }
+                remote.upload(local, key)?;
+                *done = true;
+                std::fs::remove_file(&*local).map_err(|source| Error::Io {
+                    action: "removing the uploaded local copy",
+                    path: local.clone(),
+                    source,
+                })?;
+            }
+            let group = self.pending.remove(0);
+            if let Some(parent) = group.first().and_then(|(p, _, _)| p.parent()) {
+                if parent != self.data_path {
+                    let _ = std::fs::remove_dir(parent); // NumPy's `<n>/` folder
+                }
+            }
+            self.batch_files
+                .push(group.into_iter().map(|(_, key, _)| key).collect());
+        }
         Ok(())
     }
 
@@ -510,9 +590,13 @@ impl BulkWriter {
 }
 
 impl Drop for BulkWriter {
-    /// Removes the writer's `<uuid>` folder if it is empty (as pymilvus does).
+    /// Removes the writer's `<uuid>` folder if it is empty (as pymilvus does), and with a
+    /// remote storage the staging directory too when that is left empty.
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.data_path);
+        if self.settings.remote.is_some() {
+            let _ = std::fs::remove_dir(&self.settings.dir);
+        }
     }
 }
 
