@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use milvus_bulk_import::writer::{
+    BulkFileType, BulkWriter, BulkWriterBuilder, CollectionSchema, Float16Form,
+};
 use milvus_bulk_import::{
     http, BulkImportApi, BulkImportRequest, Error, ImportJobRecord, ImportProgress, JobRequest,
     ListImportJobsRequest, Transport, TransportError, UreqTransport, WaitOptions,
@@ -97,6 +100,60 @@ enum Command {
         /// The job id.
         job: String,
     },
+    /// Write JSON Lines rows into import files (no server needed); prints the batch files.
+    Write(WriteArgs),
+}
+
+#[derive(Args, Debug)]
+struct WriteArgs {
+    /// The collection's schema: a REST `collections/describe` reply (or its `data`), or
+    /// pymilvus's `CollectionSchema.to_dict()` as JSON.
+    #[arg(long)]
+    schema: std::path::PathBuf,
+    /// File format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FileFormat,
+    /// Directory for the files (created if missing); they go to DIR/<uuid>/.
+    #[arg(long)]
+    out: std::path::PathBuf,
+    #[command(flatten)]
+    writer: WriterArgs,
+    /// JSON Lines input, one row per line ("-" or nothing: stdin).
+    rows: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct WriterArgs {
+    /// Start a new file past this many bytes of rows (as pymilvus counts them) [default: 128 MiB].
+    #[arg(long)]
+    chunk_size: Option<usize>,
+    /// Float16/BFloat16 vectors as bytes (Milvus 2.4+) or floats (Milvus 3.x).
+    #[arg(long, value_enum, default_value = "bytes")]
+    float16: HalfForm,
+    /// CSV separator (pass the same to the import as --option sep=…).
+    #[arg(long)]
+    csv_sep: Option<char>,
+    /// CSV text of a null (pass the same to the import as --option nullkey=…).
+    #[arg(long)]
+    csv_null: Option<String>,
+    /// Drop row keys that are not in the schema (when it has no dynamic field).
+    #[arg(long)]
+    ignore_unknown: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FileFormat {
+    Parquet,
+    Json,
+    Jsonl,
+    Csv,
+    Numpy,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum HalfForm {
+    Bytes,
+    Float,
 }
 
 #[derive(Args, Debug)]
@@ -263,6 +320,17 @@ struct App {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Json
+    });
+    if let Command::Write(args) = &cli.command {
+        return match write(args, output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => report(&failure),
+        };
+    }
     let Some(uri) = cli.uri.clone().filter(|u| !u.trim().is_empty()) else {
         Cli::command()
             .error(
@@ -271,11 +339,6 @@ fn main() -> ExitCode {
             )
             .exit();
     };
-    let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
-        Output::Table
-    } else {
-        Output::Json
-    });
     let last_body = Arc::new(Mutex::new(Vec::new()));
     let built = UreqTransport::builder()
         .connect_timeout(Duration::from_secs(20))
@@ -316,6 +379,7 @@ fn main() -> ExitCode {
         Command::Wait { job, wait } => app.wait(&job, &wait),
         Command::Commit { job } => app.commit(&job),
         Command::Abort { job } => app.abort(&job),
+        Command::Write(_) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -345,7 +409,7 @@ fn report(failure: &Failure) -> ExitCode {
     ExitCode::from(match error {
         Error::ImportFailed { .. } => 3,
         Error::WaitTimedOut { .. } => 4,
-        Error::InvalidRequest(_) | Error::Config(_) => 2,
+        Error::InvalidRequest(_) | Error::Config(_) | Error::Schema(_) => 2,
         _ => 1,
     })
 }
@@ -515,6 +579,126 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Reads the schema file and builds a writer for `dir`.
+fn build_writer(
+    schema_path: &std::path::Path,
+    format: FileFormat,
+    dir: &std::path::Path,
+    args: &WriterArgs,
+) -> Result<BulkWriterBuilder, Failure> {
+    let text = std::fs::read_to_string(schema_path)
+        .map_err(|source| Error::Io {
+            action: "reading",
+            path: schema_path.to_path_buf(),
+            source,
+        })
+        .context(|| "reading the schema".into())?;
+    let schema = CollectionSchema::from_json(&text).context(|| "reading the schema".into())?;
+    let mut builder = BulkWriter::builder(&schema, dir)
+        .file_type(match format {
+            FileFormat::Parquet => BulkFileType::Parquet,
+            FileFormat::Json => BulkFileType::Json,
+            FileFormat::Jsonl => BulkFileType::Jsonl,
+            FileFormat::Csv => BulkFileType::Csv,
+            FileFormat::Numpy => BulkFileType::Numpy,
+        })
+        .float16_form(match args.float16 {
+            HalfForm::Bytes => Float16Form::Bytes,
+            HalfForm::Float => Float16Form::Float,
+        })
+        .ignore_unknown_fields(args.ignore_unknown);
+    if let Some(size) = args.chunk_size {
+        builder = builder.chunk_size(size);
+    }
+    if let Some(sep) = args.csv_sep {
+        builder = builder.csv_separator(sep);
+    }
+    if let Some(key) = &args.csv_null {
+        builder = builder.csv_null_key(key.clone());
+    }
+    Ok(builder)
+}
+
+/// Feeds JSON Lines from `rows` (a file, or stdin for `-`/none) into `writer`, calling
+/// `progress` with the row count now and then.
+fn feed_rows(
+    writer: &mut BulkWriter,
+    rows: Option<&std::path::Path>,
+    mut progress: impl FnMut(u64),
+) -> CliResult {
+    use std::io::BufRead;
+    let input: Box<dyn BufRead> = match rows {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p)
+                .map_err(|source| Error::Io {
+                    action: "opening",
+                    path: p.to_path_buf(),
+                    source,
+                })
+                .context(|| "reading the rows".into())?,
+        )),
+    };
+    let what = || "writing the rows".to_string();
+    for (n, line) in input.lines().enumerate() {
+        let line = line
+            .map_err(|source| Error::Io {
+                action: "reading",
+                path: rows
+                    .map(|p| p.to_path_buf())
+                    .unwrap_or_else(|| "stdin".into()),
+                source,
+            })
+            .context(what)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: Value = serde_json::from_str(&line)
+            .map_err(|e| Error::InvalidRow {
+                row: n as u64,
+                field: None,
+                reason: format!("line {} is not JSON: {e}", n + 1),
+            })
+            .context(what)?;
+        writer.append_row(&row).context(what)?;
+        if n % 4096 == 0 {
+            progress(writer.total_rows());
+        }
+    }
+    writer.commit().context(what)?;
+    progress(writer.total_rows());
+    Ok(())
+}
+
+fn print_batch_files(files: &[Vec<String>], output: Output) {
+    match output {
+        Output::Json => println!("{}", serde_json::json!(files)),
+        Output::Table => {
+            for group in files {
+                println!("{}", group.join(" "));
+            }
+        }
+    }
+}
+
+/// `write`: rows to files, no server.
+fn write(args: &WriteArgs, output: Output) -> CliResult {
+    let mut writer = build_writer(&args.schema, args.format, &args.out, &args.writer)?
+        .build()
+        .context(|| "setting up the writer".into())?;
+    feed_rows(&mut writer, args.rows.as_deref(), |_| {})?;
+    let files = writer.batch_files();
+    eprintln!(
+        "wrote {} rows into {} file group(s) under {}",
+        writer.total_rows(),
+        files.len(),
+        writer.data_path().display()
+    );
+    print_batch_files(&files, output);
+    Ok(())
 }
 
 fn rows(p: &ImportProgress) -> String {
