@@ -9,7 +9,14 @@ behaviour is asserted (not merely tolerated).
 
 Run through tools/writer_diff.sh (it makes the virtualenv and builds the Rust example), or:
 
-    VENV/bin/python tools/writer_diff.py --rust-bin target/debug/examples/write_rows [--keep DIR] [-v]
+    VENV/bin/python tools/writer_diff.py --rust-bin target/debug/examples/write_rows \
+        [--keep DIR] [--only CASE[/FORMAT],...] [--lax-key-order] [-v]
+
+Cases: all_types (41 columns: every scalar, Array of every element type, every vector type,
+nullable and default fields, `$meta`) in Parquet/JSON/JSONL/CSV and its NumPy-safe subset;
+float16_float_form (Rust --float16 float, Parquet/NumPy); nullable_vectors; unknown_key_no_dynamic;
+csv_sep_nullkey (sep "|", nullkey "NULL"); chunked (chunk_size 1000: same files, same rows).
+Ends with "K passed, F failed" (one per case/format) and exits 1 on any mismatch.
 
 Rust side interface (examples/write_rows.rs):
     write_rows --schema SCHEMA.json --format parquet|json|jsonl|csv|numpy --out DIR
@@ -17,8 +24,9 @@ Rust side interface (examples/write_rows.rs):
     stdout: {"data_path": "DIR/<uuid>", "batch_files": [["DIR/<uuid>/1.parquet"], ...]}
 
 DEVIATIONS (the Rust writer on purpose differs from pymilvus 3.0.2; each is asserted):
-  D1 Float16/BFloat16 vectors default to the bytes form (RNE-rounded f16/bf16, little endian):
-     Parquet list<uint8> (2*dim), NumPy |u1 (n, 2*dim), JSON/JSONL/CSV the decoded floats.
+  D1 Float16/BFloat16 vectors default to the bytes form (little endian): Parquet list<uint8>
+     (2*dim), NumPy |u1 (n, 2*dim), JSON/JSONL/CSV the decoded floats. The reference is the input
+     double rounded to nearest even f16/bf16 directly, as numpy / ml_dtypes cast (no f32 step).
      With --float16 float, Parquet/NumPy must equal pymilvus (float32) exactly.
   D2 FLOAT scalars / Array<Float> elements / FloatVector values in JSON, JSONL and CSV JSON cells
      are f32-shortest text: compared as float32 (bit patterns, so -0.0 != 0.0).
@@ -64,7 +72,6 @@ FORMATS = {
     "csv": BulkFileType.CSV,
     "numpy": BulkFileType.NUMPY,
 }
-EXT = {"parquet": ".parquet", "json": ".json", "jsonl": ".jsonl", "csv": ".csv"}
 
 # --------------------------------------------------------------------------------------------
 # Schemas and rows
@@ -236,7 +243,7 @@ MAIN_ROWS = [
         "f_text": "tab\there",
         "f_geo": "POLYGON ((0 0, 1 0, 1 1, 0 0))",
         "f_tstz": "1970-01-01T00:00:00Z",
-        "f_json": '{"k": [1, 2], "u": "\u00e9"}',
+        "f_json": '{"u": "\u00e9", "k": [1, 2]}',  # parsed by the writer (key order kept)
         "a_bool": [False],
         "a_int8": [0],
         "a_int16": [1],
@@ -376,8 +383,7 @@ NUMPY_DROP = {
 NUMPY_FIELDS = [f for f in MAIN_FIELDS if f[0] not in NUMPY_DROP]
 NUMPY_ROWS = [{k: v for k, v in r.items() if k not in NUMPY_DROP} for r in MAIN_ROWS]
 
-# Nullable vectors (the writers accept them; Milvus <= 2.6 readers do not), no dynamic field:
-# an unknown key is dropped by both writers.
+# Nullable vectors (the writers accept them; Milvus <= 2.6 readers do not), no dynamic field.
 NVEC_FIELDS = [
     F("id", DT.INT64, is_primary=True, auto_id=False),
     F("nv_float", DT.FLOAT_VECTOR, dim=4, nullable=True),
@@ -387,11 +393,18 @@ NVEC_FIELDS = [
 ]
 NVEC_ROWS = [
     {"id": 10, "nv_float": [0.5, -0.5, 1e-8, 2.0], "nv_bin": bits(0, 7, n=8),
-     "nv_int8": [1, -1, 127, -128], "nv_sparse": {2: 0.5, 1: 0.25}, "dropped": "x"},
+     "nv_int8": [1, -1, 127, -128], "nv_sparse": {1: 0.25, 2: 0.5}},
     {"id": 11, "nv_float": None, "nv_bin": None, "nv_int8": None, "nv_sparse": None},
     {"id": 12},
     {"id": 13, "nv_float": [0.1, 0.2, 0.3, 0.4], "nv_bin": bits(n=8), "nv_int8": [0, 0, 0, 0],
      "nv_sparse": {"indices": [1], "values": [0.1]}},
+]
+
+
+# Without a dynamic field pymilvus silently drops keys that are not fields (writer-spec 2.4).
+UNKNOWN_KEY_ROWS = [
+    {"id": 20, "nv_float": [1.0, 2.0, 3.0, 4.0], "nv_bin": bits(n=8), "nv_int8": [1, 2, 3, 4],
+     "nv_sparse": {1: 0.5}, "not_a_field": "dropped"},
 ]
 
 
@@ -477,9 +490,11 @@ class CaseError(Exception):
     pass
 
 
-def run_pymilvus(schema, rows, fmt, out_dir, chunk_size=None):
+def run_pymilvus(schema, rows, fmt, out_dir, chunk_size=None, config=None):
     os.makedirs(out_dir, exist_ok=True)
     kw = {"chunk_size": chunk_size} if chunk_size else {}
+    if config:
+        kw["config"] = config
     w = LocalBulkWriter(schema=schema, local_path=out_dir, file_type=FORMATS[fmt], **kw)
     for r in rows:
         w.append_row(copy.deepcopy(r))  # pymilvus mutates the row
@@ -535,6 +550,9 @@ def is_num(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+LAX_KEY_ORDER = False  # --lax-key-order: nested objects compare as unordered maps
+
+
 def deq(a, b, prof="exact", path=""):
     """Ordered deep equality of JSON-like values. Returns None or a description."""
     where = path or "value"
@@ -546,7 +564,7 @@ def deq(a, b, prof="exact", path=""):
     if isinstance(a, dict) or isinstance(b, dict):
         if not (isinstance(a, dict) and isinstance(b, dict)):
             return f"{where}: {a!r} != {b!r}"
-        if list(a) != list(b):
+        if (sorted(a) != sorted(b)) if LAX_KEY_ORDER else (list(a) != list(b)):
             return f"{where}: keys {list(a)} != {list(b)}"
         for k in a:
             r = deq(a[k], b[k], prof, f"{path}.{k}")
@@ -753,8 +771,14 @@ def compare_parquet(diff, cols, pm_path, rs_path, inputs, f16_mode):
                 r = deq(pv, rv, "exact")
                 if r:
                     diff.add(name, rid, r, pv, rv)
-    if pm_has_null_big:
-        diff.note("n_int64: pymilvus Parquet lost Int64 precision as documented (D5); Rust exact")
+    if "n_int64" in pm_names:
+        vals = [(inputs.get(r["id"]) or {}).get("n_int64") for r in pm_rows]
+        if None in vals and any(v is not None and abs(v) > 2**53 for v in vals):
+            if pm_has_null_big:
+                diff.note("n_int64: pymilvus lost Int64 precision as documented (D5); Rust exact")
+            else:
+                diff.add("n_int64", None, "D5 canary: pymilvus Parquet was expected to lose "
+                         "Int64 precision (null + 2**60+1 in one chunk) and did not")
 
 
 def compare_json_rows(diff, cols, pm_rows, rs_rows, inputs):
@@ -838,10 +862,10 @@ CSV_TEXT_TYPES = {DT.BOOL, DT.INT8, DT.INT16, DT.INT32, DT.INT64, DT.FLOAT, DT.D
                   DT.VARCHAR, DT.TEXT, DT.GEOMETRY, DT.TIMESTAMPTZ}
 
 
-def compare_csv_file(diff, cols, pm_path, rs_path, inputs):
+def compare_csv_file(diff, cols, pm_path, rs_path, inputs, sep=",", nullkey=""):
     def read(p):
         with open(p, encoding="utf-8", newline="") as f:
-            return list(csv.reader(f))
+            return list(csv.reader(f, delimiter=sep))
 
     pm, rs = read(pm_path), read(rs_path)
     if not rs:
@@ -870,7 +894,7 @@ def compare_csv_file(diff, cols, pm_path, rs_path, inputs):
                 if pv != rv:
                     diff.add(name, rid, "CSV cell text", pv, rv)
                 continue
-            if pv == "" or rv == "":
+            if pv == nullkey or rv == nullkey:
                 if pv != rv:
                     diff.add(name, rid, "CSV null cell", pv, rv)
                 continue
@@ -985,15 +1009,20 @@ def rel_groups(data_path, batch):
 
 
 def run_case(args, work, case, fmt, fields, rows, dynamic, rust_extra=(), chunk_size=None,
-             f16_mode="bytes"):
+             f16_mode="bytes", csv_opts=None):
     diff = Diff(case, fmt)
     schema, schema_json, cols = build_schema(fields, dynamic)
     inputs = {r["id"]: r for r in rows}
     base = os.path.join(work, f"{case}-{fmt}")
-    pm_dp, pm_batch = run_pymilvus(schema, rows, fmt, os.path.join(base, "pymilvus"), chunk_size)
+    sep, nullkey = (csv_opts or (",", ""))
+    config = {"sep": sep, "nullkey": nullkey} if csv_opts else None
+    pm_dp, pm_batch = run_pymilvus(schema, rows, fmt, os.path.join(base, "pymilvus"), chunk_size,
+                                   config)
     extra = list(rust_extra)
     if chunk_size:
         extra += ["--chunk-size", str(chunk_size)]
+    if csv_opts:
+        extra += ["--csv-sep", sep, "--csv-null", nullkey]
     rs_dp, rs_batch = run_rust(args.rust_bin, schema_json, rows, fmt, os.path.join(base, "rust"),
                                extra)
     pm_rel, rs_rel = rel_groups(pm_dp, pm_batch), rel_groups(rs_dp, rs_batch)
@@ -1018,38 +1047,63 @@ def run_case(args, work, case, fmt, fields, rows, dynamic, rust_extra=(), chunk_
         elif fmt == "jsonl":
             compare_jsonl_file(diff, cols, pf, rf, inputs)
         elif fmt == "csv":
-            compare_csv_file(diff, cols, pf, rf, inputs)
+            compare_csv_file(diff, cols, pf, rf, inputs, sep, nullkey)
     if len(pm_batch) > 1:
         diff.note(f"{len(pm_batch)} chunks: {[os.path.basename(g[0]) for g in pm_batch]}")
     return diff, cols
 
 
+ROW_FORMATS = ("parquet", "json", "jsonl", "csv")
 CASES = (
+    # every type, nulls, defaults, dynamic fields, unicode, extreme values
     [("all_types", f, dict(fields=MAIN_FIELDS, rows=MAIN_ROWS, dynamic=True))
-     for f in ("parquet", "json", "jsonl", "csv")]
+     for f in ROW_FORMATS]
     + [("all_types", "numpy", dict(fields=NUMPY_FIELDS, rows=NUMPY_ROWS, dynamic=True))]
+    # D1: with --float16 float, Parquet / NumPy equal pymilvus's float form exactly
     + [("float16_float_form", "parquet",
         dict(fields=MAIN_FIELDS, rows=MAIN_ROWS, dynamic=True, rust_extra=["--float16", "float"],
              f16_mode="float")),
        ("float16_float_form", "numpy",
         dict(fields=NUMPY_FIELDS, rows=NUMPY_ROWS, dynamic=True,
              rust_extra=["--float16", "float"], f16_mode="float"))]
+    # nullable float / binary / int8 / sparse vectors, no dynamic field
     + [("nullable_vectors", f, dict(fields=NVEC_FIELDS, rows=NVEC_ROWS, dynamic=False))
-       for f in ("parquet", "json", "jsonl", "csv")]
+       for f in ROW_FORMATS]
+    # a key that is not a field, without a dynamic field: pymilvus drops it; Rust rejects the
+    # row by default (deliberate, tested in tests/writer.rs) and drops it with --ignore-unknown
+    + [("unknown_key_no_dynamic", "jsonl",
+        dict(fields=NVEC_FIELDS, rows=UNKNOWN_KEY_ROWS, dynamic=False,
+             rust_extra=["--ignore-unknown"]))]
+    # CSV with pymilvus config {"sep": "|", "nullkey": "NULL"} (Rust --csv-sep / --csv-null)
+    + [("csv_sep_nullkey", "csv",
+        dict(fields=MAIN_FIELDS, rows=MAIN_ROWS, dynamic=True, csv_opts=("|", "NULL")))]
+    # chunk_size splitting: same files, same rows per file
     + [("chunked", f, dict(fields=MAIN_FIELDS, rows=chunk_rows(), dynamic=True,
                            chunk_size=1000))
        for f in ("jsonl", "csv")]
 )
 
 
+def print_mismatch(m, indent="  "):
+    print(f"{indent}column={m['column']} row(id)={m['row']}: {m['msg']}")
+    if m["pymilvus"] is not None or m["rust"] is not None:
+        print(f"{indent}  pymilvus: {short(m['pymilvus'], 400)}")
+        print(f"{indent}  rust:     {short(m['rust'], 400)}")
+
+
 def main():
+    global LAX_KEY_ORDER
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rust-bin", required=True, help="path of target/.../examples/write_rows")
     ap.add_argument("--keep", help="write both writers' files under this directory and keep them")
     ap.add_argument("--only", help="comma-separated case names or case/format pairs to run")
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--lax-key-order", action="store_true",
+                    help="compare objects nested in values (JSON fields, $meta, sparse) as "
+                         "unordered maps; a row's column order stays strict")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every mismatch")
     args = ap.parse_args()
     args.rust_bin = os.path.abspath(args.rust_bin)
+    LAX_KEY_ORDER = args.lax_key_order
     assert pymilvus.__version__ == "3.0.2", f"need pymilvus 3.0.2, have {pymilvus.__version__}"
 
     if args.keep:
@@ -1070,7 +1124,7 @@ def main():
         label = f"{case}/{fmt}"
         formats.add(fmt)
         try:
-            diff, cols = run_case(args, work, case, fmt, **kw)
+            diff, _cols = run_case(args, work, case, fmt, **kw)
         except CaseError as e:
             failed += 1
             mismatches.append({"case": case, "format": fmt, "column": "*", "row": None,
@@ -1085,21 +1139,32 @@ def main():
                                "pymilvus": None, "rust": None})
             print(f"FAIL {label}: harness error\n{tb}")
             continue
-        for n in diff.notes:
-            if args.verbose:
+        if args.verbose:
+            for n in diff.notes:
                 print("note", n)
         if diff.items:
             failed += 1
             mismatches.extend(diff.items)
             print(f"FAIL {label}: {len(diff.items)} mismatch(es)")
-            for m in diff.items:
-                print(f"  column={m['column']} row(id)={m['row']}: {m['msg']}")
-                if m["pymilvus"] is not None or m["rust"] is not None:
-                    print(f"    pymilvus: {short(m['pymilvus'], 400)}")
-                    print(f"    rust:     {short(m['rust'], 400)}")
+            if args.verbose:
+                for m in diff.items:
+                    print_mismatch(m)
         else:
             passed += 1
             print(f"ok   {label}")
+
+    # distinct mismatches: same column and message, wherever they occur
+    groups = {}
+    for m in mismatches:
+        groups.setdefault((m["column"], m["msg"]), []).append(m)
+    if groups:
+        print(f"writer-diff: {len(groups)} distinct mismatch(es)"
+              + ("" if args.verbose else " (-v prints every one)") + ":")
+        for (_col, _msg), ms in groups.items():
+            where = sorted({f"{m['case']}/{m['format']}" for m in ms})
+            rows = sorted({str(m["row"]) for m in ms if m["row"] is not None})
+            print(f"- in {', '.join(where)}" + (f"; rows(id) {', '.join(rows)}" if rows else ""))
+            print_mismatch(ms[0], "    ")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     else:

@@ -675,6 +675,24 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// Rounds a double to f16 / bf16 bits, once, to nearest even: through f32 rounded to odd
+/// (24 bits keep enough to round again correctly), so values near a tie are not rounded twice.
+pub(crate) fn half_bits(x: f64, bf16: bool) -> u16 {
+    let mut t = x as f32;
+    if t.is_finite() && f64::from(t) != x {
+        let mut bits = t.to_bits();
+        if f64::from(t).abs() > x.abs() {
+            bits -= 1; // toward zero
+        }
+        t = f32::from_bits(bits | 1);
+    }
+    if bf16 {
+        half::bf16::from_f32(t).to_bits()
+    } else {
+        half::f16::from_f32(t).to_bits()
+    }
+}
+
 /// Decodes an f16 / bf16 bit pattern.
 pub(crate) fn half_to_f32(bits: u16, bf16: bool) -> f32 {
     if bf16 {
@@ -745,12 +763,9 @@ impl ListPush<'_> {
                 if i >= *dim {
                     return Err(format!("has more than {dim} values (its dim)"));
                 }
-                let x = to_f32(v).map_err(|e| format!("value {i}: {e}"))?;
-                let bits = if *bf16 {
-                    half::bf16::from_f32(x).to_bits()
-                } else {
-                    half::f16::from_f32(x).to_bits()
-                };
+                // Rounded once, from the caller's value (as numpy / ml_dtypes round).
+                let x = to_f64(v).map_err(|e| format!("value {i}: {e}"))?;
+                let bits = half_bits(x, *bf16);
                 if !half_to_f32(bits, *bf16).is_finite() {
                     return Err(format!(
                         "value {i}: {x} is out of range for {}",
@@ -758,7 +773,7 @@ impl ListPush<'_> {
                     ));
                 }
                 match values {
-                    Values::F32(out) => out.push(x),
+                    Values::F32(out) => out.push(x as f32),
                     Values::Bytes(out) => out.extend_from_slice(&bits.to_le_bytes()),
                     _ => unreachable!("half column"),
                 }
@@ -819,6 +834,31 @@ impl ListPush<'_> {
         };
         self.col.mark_valid();
         Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::half_bits;
+
+    #[test]
+    fn halves_round_once_to_nearest_even() {
+        // Just above a tie: rounding through f32 first would land on the tie and round down.
+        assert_eq!(
+            half_bits(1.0 + 2f64.powi(-11) + 2f64.powi(-40), false),
+            0x3c01
+        );
+        assert_eq!(
+            half_bits(1.0 + 2f64.powi(-8) + 2f64.powi(-40), true),
+            0x3f81
+        );
+        // Exact ties go to even.
+        assert_eq!(half_bits(1.0 + 2f64.powi(-11), false), 0x3c00);
+        assert_eq!(half_bits(0.1, false), 0x2e66);
+        assert_eq!(half_bits(0.1, true), 0x3dcd);
+        assert_eq!(half_bits(-2.5, false), 0xc100);
+        assert_eq!(half_bits(65504.0, false), 0x7bff);
+        assert!(half::f16::from_bits(half_bits(70000.0, false)).is_infinite());
     }
 }
 
