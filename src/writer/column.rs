@@ -584,10 +584,11 @@ impl Column {
                 short(v)
             ));
         };
+        // Indices are numbers in the indices/values form, and decimal strings as object keys.
         let index = |k: &Value| -> Result<u32, String> {
             let n = match k {
                 Value::Number(n) => n.as_u64(),
-                Value::String(s) => s.parse::<u64>().ok(),
+                Value::String(s) if s.bytes().all(|b| b.is_ascii_digit()) => s.parse::<u64>().ok(),
                 _ => None,
             };
             match n {
@@ -620,6 +621,9 @@ impl Column {
                 return Err("is empty: Milvus does not accept empty sparse vectors".into());
             }
             for (i, x) in idx.iter().zip(vals) {
+                if i.is_string() {
+                    return Err(format!("has index {i}: indices are integers, not strings"));
+                }
                 if !seen.insert(index(i)?) {
                     return Err(format!("has index {i} twice"));
                 }
@@ -631,7 +635,9 @@ impl Column {
                 return Err("is empty: Milvus does not accept empty sparse vectors".into());
             }
             for (k, x) in map {
-                index(&Value::String(k.clone()))?;
+                if !seen.insert(index(&Value::String(k.clone()))?) {
+                    return Err(format!("has index {k} twice"));
+                }
                 value(x)?;
             }
             12 * map.len() as u64

@@ -159,8 +159,150 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// The value as JSON; NaN and ±inf anywhere in it are an error (serde_json would quietly turn
+/// them into `null`).
 fn to_value<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Value, RowError> {
+    value
+        .serialize(FiniteCheck)
+        .map_err(|e| in_field(key, e.reason))?;
     serde_json::to_value(value).map_err(|e| in_field(key, format!("cannot be read as JSON: {e}")))
+}
+
+/// Walks a value and fails on the first non-finite float.
+struct FiniteCheck;
+
+impl FiniteCheck {
+    fn float(x: f64) -> Result<(), RowError> {
+        if x.is_finite() {
+            Ok(())
+        } else {
+            Err(ser::Error::custom(format!(
+                "holds {x}, which JSON cannot hold (Milvus rejects NaN and infinite values)"
+            )))
+        }
+    }
+}
+
+macro_rules! accept {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<(), RowError> { Ok(()) })*
+    };
+}
+
+impl ser::Serializer for FiniteCheck {
+    type Ok = ();
+    type Error = RowError;
+    type SerializeSeq = FiniteCheck;
+    type SerializeTuple = FiniteCheck;
+    type SerializeTupleStruct = FiniteCheck;
+    type SerializeTupleVariant = FiniteCheck;
+    type SerializeMap = FiniteCheck;
+    type SerializeStruct = FiniteCheck;
+    type SerializeStructVariant = FiniteCheck;
+
+    accept!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str)
+    );
+    fn serialize_f32(self, v: f32) -> Result<(), RowError> {
+        Self::float(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), RowError> {
+        Self::float(v)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), RowError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), RowError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), RowError> {
+        v.serialize(self)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, RowError> {
+        Ok(self)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self, RowError> {
+        Ok(self)
+    }
+}
+
+macro_rules! finite_compound {
+    ($($trait:ident { $($method:ident($($k:ty),*)),* })*) => {
+        $(impl ser::$trait for FiniteCheck {
+            type Ok = ();
+            type Error = RowError;
+            $(fn $method<T: Serialize + ?Sized>(&mut self, $(_: $k,)* v: &T) -> Result<(), RowError> {
+                v.serialize(FiniteCheck)
+            })*
+            fn end(self) -> Result<(), RowError> {
+                Ok(())
+            }
+        })*
+    };
+}
+
+finite_compound! {
+    SerializeSeq { serialize_element() }
+    SerializeTuple { serialize_element() }
+    SerializeTupleStruct { serialize_field() }
+    SerializeTupleVariant { serialize_field() }
+    SerializeMap { serialize_key(), serialize_value() }
+    SerializeStruct { serialize_field(&'static str) }
+    SerializeStructVariant { serialize_field(&'static str) }
 }
 
 macro_rules! reject {
@@ -622,6 +764,7 @@ struct ElemSer<'l, 'c> {
 }
 
 const NESTED: &str = "list elements must be numbers, bools or strings, not nested values";
+const NULL_ELEMENT: &str = "list elements cannot be null";
 
 impl ElemSer<'_, '_> {
     fn push(self, v: Scalar<'_>) -> Result<(), RowError> {
@@ -695,10 +838,10 @@ impl ser::Serializer for ElemSer<'_, '_> {
     ) -> Result<(), RowError> {
         value.serialize(self)
     }
-    reject!(NESTED; serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str));
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), RowError> {
-        Err(ser::Error::custom("list elements cannot be null"))
+    reject!(NESTED; serialize_bytes(&[u8]));
+    reject!(NULL_ELEMENT; serialize_none(), serialize_unit(), serialize_unit_struct(&'static str));
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), RowError> {
+        value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
