@@ -843,6 +843,21 @@ impl ListPush<'_> {
     }
 }
 
+fn items_len(v: &Values) -> usize {
+    match v {
+        Values::Bool(v) => v.len(),
+        Values::I8(v) => v.len(),
+        Values::I16(v) => v.len(),
+        Values::I32(v) => v.len(),
+        Values::I64(v) => v.len(),
+        Values::F32(v) => v.len(),
+        Values::F64(v) => v.len(),
+        Values::Str(v) => v.len(),
+        Values::Bytes(v) => v.len(),
+        Values::List { offsets, .. } => offsets.len() - 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::half_bits;
@@ -865,20 +880,5 @@ mod tests {
         assert_eq!(half_bits(-2.5, false), 0xc100);
         assert_eq!(half_bits(65504.0, false), 0x7bff);
         assert!(half::f16::from_bits(half_bits(70000.0, false)).is_infinite());
-    }
-}
-
-fn items_len(v: &Values) -> usize {
-    match v {
-        Values::Bool(v) => v.len(),
-        Values::I8(v) => v.len(),
-        Values::I16(v) => v.len(),
-        Values::I32(v) => v.len(),
-        Values::I64(v) => v.len(),
-        Values::F32(v) => v.len(),
-        Values::F64(v) => v.len(),
-        Values::Str(v) => v.len(),
-        Values::Bytes(v) => v.len(),
-        Values::List { offsets, .. } => offsets.len() - 1,
     }
 }
