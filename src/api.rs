@@ -37,7 +37,8 @@ pub(crate) fn check_timeout(what: &str, timeout: Duration) -> Result<(), Error> 
     Ok(())
 }
 
-/// The five import-job endpoints.
+/// The endpoints the client calls: the five import-job ones, and (feature `writer`) the
+/// collection describe that yields a schema.
 #[derive(Clone, Copy, Debug)]
 enum Endpoint {
     Create,
@@ -45,6 +46,10 @@ enum Endpoint {
     List,
     Commit,
     Abort,
+    #[cfg(feature = "writer")]
+    DescribeCollection,
+    /// Zilliz Cloud volumes (src/volume.rs); the call's [`Route`] adds the rest of the path.
+    Volumes,
 }
 
 impl Endpoint {
@@ -55,6 +60,9 @@ impl Endpoint {
             Endpoint::List => "/v2/vectordb/jobs/import/list",
             Endpoint::Commit => "/v2/vectordb/jobs/import/commit",
             Endpoint::Abort => "/v2/vectordb/jobs/import/abort",
+            #[cfg(feature = "writer")]
+            Endpoint::DescribeCollection => "/v2/vectordb/collections/describe",
+            Endpoint::Volumes => "/v2/volumes",
         }
     }
 }
@@ -104,6 +112,27 @@ struct Call<'a> {
     secrets: &'a [&'a str],
     safety: Safety,
     idempotency_key: Option<&'a str>,
+}
+
+/// How a call reaches its endpoint. The import calls POST a JSON body to the endpoint's path
+/// ([`Route::POST`]); the volume calls (src/volume.rs) also GET and DELETE, below a path.
+pub(crate) struct Route<'a> {
+    pub(crate) method: http::Method,
+    /// Appended to the endpoint's path: `/create`, `/{name}`, `?projectId=…`.
+    pub(crate) tail: &'a str,
+    /// Finds strings in a reply that no error may quote (`apply`'s temporary credentials).
+    pub(crate) reply_secrets: Option<FindSecrets>,
+}
+
+/// Reads the secrets out of a reply body.
+pub(crate) type FindSecrets = fn(&[u8]) -> Vec<String>;
+
+impl Route<'_> {
+    const POST: Route<'static> = Route {
+        method: http::Method::POST,
+        tail: "",
+        reply_secrets: None,
+    };
 }
 
 impl BulkImportApi {
@@ -221,11 +250,94 @@ impl BulkImportApi {
         })
     }
 
+    /// Describes a collection and returns its schema (feature `writer`): `POST
+    /// /v2/vectordb/collections/describe`, parsed into the
+    /// [`CollectionSchema`](crate::writer::CollectionSchema) a
+    /// [`BulkWriter`](crate::writer::BulkWriter) writes for. Reads the reply of Milvus 2.4–2.6
+    /// and Zilliz Cloud clusters (success `code` 0, or 200 on early 2.4 builds); an unknown
+    /// collection is an [`Error::Api`] with code 100. Safe to retry.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "ureq")]
+    /// # fn main() -> Result<(), milvus_bulk_import::Error> {
+    /// use milvus_bulk_import::{BulkImportApi, DescribeCollectionRequest};
+    /// use milvus_bulk_import::writer::BulkWriter;
+    ///
+    /// let api = BulkImportApi::new("http://127.0.0.1:19530", "root:Milvus")?;
+    /// let schema = api
+    ///     .describe_collection(&DescribeCollectionRequest::new("books").db_name("db1"))?
+    ///     .into_data();
+    /// let mut writer = BulkWriter::builder(&schema, "staging").build()?;
+    /// # let _ = &mut writer;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "ureq"))]
+    /// # fn main() {}
+    /// ```
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn describe_collection(
+        &self,
+        request: &crate::DescribeCollectionRequest,
+    ) -> Result<ApiResponse<crate::writer::CollectionSchema>, Error> {
+        self.call(Call {
+            endpoint: Endpoint::DescribeCollection,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Repeatable,
+            idempotency_key: None,
+        })
+    }
+
     /// The one path every operation takes: build the request, send it, decode the reply, and
     /// retry what the [`RetryPolicy`] and the operation's safety allow.
     fn call<T: FromData>(&self, call: Call<'_>) -> Result<ApiResponse<T>, Error> {
+        self.call_routed(call, &Route::POST)
+    }
+
+    /// A Zilliz Cloud volume call (src/volume.rs), through the same retry loop, headers and
+    /// reply decoding as every operation.
+    pub(crate) fn volume_call<T: FromData>(
+        &self,
+        route: &Route<'_>,
+        body: Vec<u8>,
+        safety: Safety,
+    ) -> Result<ApiResponse<T>, Error> {
+        let call = Call {
+            endpoint: Endpoint::Volumes,
+            body,
+            db_name: "",
+            secrets: &[],
+            safety,
+            idempotency_key: None,
+        };
+        self.call_routed(call, route)
+    }
+
+    /// Sends a request that is not an API call (a Zilliz volume's uploads) through this
+    /// client's transport.
+    #[cfg(feature = "writer")]
+    pub(crate) fn send_raw(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self.inner.transport.send(request)
+    }
+
+    /// This client's retry policy.
+    #[cfg(feature = "writer")]
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    fn call_routed<T: FromData>(
+        &self,
+        call: Call<'_>,
+        route: &Route<'_>,
+    ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
-        let url = format!("{}{}", inner.base_url, call.endpoint.path());
+        let url = format!("{}{}{}", inner.base_url, call.endpoint.path(), route.tail);
         let policy = &inner.retry;
         let started = Instant::now();
         // No retry starts after `end` (None: a budget too large to represent, i.e. no limit).
@@ -238,7 +350,7 @@ impl BulkImportApi {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(&call, &url, deadline, secrets.clone());
+            let result = self.attempt(&call, route, &url, deadline, secrets.clone());
             let err = match result {
                 Ok(reply) => return Ok(reply),
                 Err(err) => err,
@@ -263,6 +375,7 @@ impl BulkImportApi {
     fn attempt<T: FromData>(
         &self,
         call: &Call<'_>,
+        route: &Route<'_>,
         url: &str,
         deadline: Option<Instant>,
         secrets: Secrets,
@@ -281,9 +394,14 @@ impl BulkImportApi {
                 )));
             }
         }
-        let mut builder = http::Request::post(url)
-            .header(AUTHORIZATION, inner.authorization.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        let mut builder = http::Request::builder()
+            .method(route.method.clone())
+            .uri(url)
+            .header(AUTHORIZATION, inner.authorization.clone());
+        if route.method == http::Method::POST {
+            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        builder = builder
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if !call.db_name.is_empty() {
@@ -301,6 +419,13 @@ impl BulkImportApi {
 
         let started = Instant::now();
         let reply = inner.transport.send(request).map_err(transport_error)?;
+        let secrets = match route.reply_secrets {
+            Some(find) => {
+                let found = find(reply.body());
+                secrets.with(&found.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            None => secrets,
+        };
         decode(Response::new(
             reply,
             url.to_string(),

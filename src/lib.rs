@@ -70,6 +70,17 @@
 //! print (`code: 200`, `data.tasks`, `ImportCompleted`). Unknown fields land in the records'
 //! `extra` maps, unknown states in [`ImportJobState::Unknown`].
 //!
+//! # Zilliz Cloud volumes
+//!
+//! [`VolumeApi`] (from [`BulkImportApi::volumes`]) makes the volume calls through the same
+//! client: [`create_volume`](VolumeApi::create_volume), [`list_volumes`](VolumeApi::list_volumes),
+//! [`describe_volume`](VolumeApi::describe_volume), [`delete_volume`](VolumeApi::delete_volume)
+//! and [`apply_volume`](VolumeApi::apply_volume), which hands out temporary upload credentials
+//! ([`VolumeCredentials`]; `Debug` and errors never show them). With feature `writer`,
+//! `writer::VolumeStorage` uploads a `BulkWriter`'s files into a volume with them (S3-style
+//! stores: AWS, Aliyun OSS; not GCP yet), and the writer's `batch_files()` are then the
+//! `data_paths` to import with [`volume_name`](BulkImportRequest::volume_name).
+//!
 //! # Errors
 //!
 //! One [`Error`] type, classified by the step that failed: an argument rejected before sending
@@ -187,6 +198,7 @@ mod request;
 mod response;
 mod retry;
 mod transport;
+mod volume;
 mod wait;
 #[cfg(feature = "writer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
@@ -201,6 +213,9 @@ pub use model::{
     ImportProgress,
 };
 pub use pages::ImportJobPages;
+#[cfg(feature = "writer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+pub use request::DescribeCollectionRequest;
 pub use request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 pub use response::{ApiResponse, Response};
 #[cfg(feature = "ureq")]
@@ -222,4 +237,8 @@ pub use retry::RetryPolicy;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
 pub use transport::{CallDeadline, FnTransport, Transport};
+pub use volume::{
+    CreateVolumeRequest, ListVolumesRequest, TemporaryCredentials, VolumeApi, VolumeCondition,
+    VolumeCreated, VolumeCredentials, VolumeInfo, VolumeList,
+};
 pub use wait::WaitOptions;

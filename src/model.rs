@@ -250,6 +250,14 @@ impl FromData for ImportProgress {
     }
 }
 
+/// The schema of a REST v2 `collections/describe` reply's `data`.
+#[cfg(feature = "writer")]
+impl FromData for crate::writer::CollectionSchema {
+    fn deserialize_data<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <crate::writer::CollectionSchema as Deserialize>::deserialize(d)
+    }
+}
+
 /// Reads `data` from raw JSON (when it came before `code`, or in the legacy `code: 200` form).
 pub(crate) fn from_raw<T: FromData>(data: &RawValue) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_str(data.get());

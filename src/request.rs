@@ -1,4 +1,5 @@
-//! The request types: [`BulkImportRequest`], [`JobRequest`], [`ListImportJobsRequest`].
+//! The request types: [`BulkImportRequest`], [`JobRequest`], [`ListImportJobsRequest`], and
+//! (feature `writer`) [`DescribeCollectionRequest`].
 //!
 //! Each builds the JSON body pymilvus 3.0 sends for the same inputs, key for key: every key
 //! present, unset strings as `""`, unset lists as `null`.
@@ -571,6 +572,76 @@ impl ListImportJobsRequest {
             region_id: &self.region_id,
             page_size: self.page_size,
             current_page: self.current_page,
+        })
+    }
+}
+
+/// Describe a collection: `POST /v2/vectordb/collections/describe`, for
+/// [`describe_collection`](crate::BulkImportApi::describe_collection) (feature `writer`).
+///
+/// The body is `{"dbName": …, "collectionName": …}`; the database also goes in the `DB-Name`
+/// header when set, as for the import calls. The server reads the body's `dbName` first, then
+/// the header, then uses `default`.
+///
+/// ```
+/// use milvus_bulk_import::DescribeCollectionRequest;
+///
+/// let request = DescribeCollectionRequest::new("books").db_name("db1");
+/// assert_eq!(request.collection_name(), "books");
+/// ```
+#[cfg(feature = "writer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct DescribeCollectionRequest {
+    collection_name: String,
+    db_name: String,
+}
+
+#[cfg(feature = "writer")]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DescribeCollectionBody<'a> {
+    db_name: &'a str,
+    collection_name: &'a str,
+}
+
+#[cfg(feature = "writer")]
+impl DescribeCollectionRequest {
+    /// A request to describe `collection_name` (in the `default` database unless
+    /// [`db_name`](Self::db_name) says otherwise).
+    pub fn new(collection_name: impl Into<String>) -> Self {
+        DescribeCollectionRequest {
+            collection_name: collection_name.into(),
+            db_name: String::new(),
+        }
+    }
+
+    /// The database (`dbName`, also sent as the `DB-Name` header).
+    pub fn db_name(mut self, db_name: impl Into<String>) -> Self {
+        self.db_name = db_name.into();
+        self
+    }
+
+    /// The collection to describe.
+    pub fn collection_name(&self) -> &str {
+        &self.collection_name
+    }
+
+    pub(crate) fn db(&self) -> &str {
+        &self.db_name
+    }
+
+    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+        if self.collection_name.trim().is_empty() {
+            return Err(Error::InvalidRequest(
+                "collection name must not be empty".into(),
+            ));
+        }
+        check_db_name(&self.db_name)?;
+        to_json(&DescribeCollectionBody {
+            db_name: &self.db_name,
+            collection_name: &self.collection_name,
         })
     }
 }

@@ -64,7 +64,15 @@ pub(crate) struct Job {
     completed: Option<SystemTime>,
     /// When the stage last changed (for [`Timing::RealTime`]).
     changed: Instant,
-    rows_per_group: u64,
+    /// Rows and bytes of each source group, in `sources` order.
+    groups: Vec<GroupSize>,
+}
+
+/// The rows and bytes of one source group (one file, or the `.npy` files of one batch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GroupSize {
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
 }
 
 /// What a new job is made from.
@@ -76,6 +84,9 @@ pub(crate) struct NewJob {
     pub(crate) two_phase: bool,
     pub(crate) fail_reason: Option<String>,
     pub(crate) stage: Stage,
+    /// The true size of each source group when the emulator read the files; `None` gives
+    /// every group the configured rows per file (and 128 bytes a row).
+    pub(crate) sizes: Option<Vec<GroupSize>>,
 }
 
 impl Job {
@@ -136,8 +147,15 @@ impl Job {
     }
 
     fn total_rows(&self) -> u64 {
-        self.rows_per_group
-            .saturating_mul(self.sources.len() as u64)
+        self.groups
+            .iter()
+            .fold(0u64, |sum, g| sum.saturating_add(g.rows))
+    }
+
+    fn file_size(&self) -> u64 {
+        self.groups
+            .iter()
+            .fold(0u64, |sum, g| sum.saturating_add(g.bytes))
     }
 
     fn imported_rows(&self) -> u64 {
@@ -151,10 +169,6 @@ impl Job {
     fn file_name(group: &[String]) -> String {
         // Milvus formats the group with Go's `%v`: `[a.npy b.npy]`.
         format!("[{}]", group.join(" "))
-    }
-
-    fn group_bytes(&self) -> u64 {
-        self.rows_per_group.saturating_mul(128)
     }
 
     fn complete_time(&self) -> String {
@@ -190,23 +204,24 @@ impl Job {
         let details: Vec<Value> = self
             .sources
             .iter()
-            .map(|group| {
+            .zip(&self.groups)
+            .map(|(group, size)| {
                 let (state, group_progress, imported) = match &self.stage {
                     Stage::Pending | Stage::Other(_) => ("Pending", 0, 0),
-                    Stage::Importing(p) => ("InProgress", *p, percent_of(self.rows_per_group, *p)),
+                    Stage::Importing(p) => ("InProgress", *p, percent_of(size.rows, *p)),
                     Stage::Failed(_) => ("Failed", 0, 0),
-                    _ => ("Completed", 100, self.rows_per_group),
+                    _ => ("Completed", 100, size.rows),
                 };
                 let mut detail = Map::new();
                 detail.insert("fileName".into(), json!(Self::file_name(group)));
-                detail.insert("fileSize".into(), json!(self.group_bytes()));
+                detail.insert("fileSize".into(), json!(size.bytes));
                 detail.insert("progress".into(), json!(group_progress));
                 detail.insert("completeTime".into(), json!(self.complete_time()));
                 detail.insert("state".into(), json!(state));
                 detail.insert("importedRows".into(), json!(imported));
                 match flavor {
                     Flavor::Milvus => {
-                        detail.insert("totalRows".into(), json!(self.rows_per_group));
+                        detail.insert("totalRows".into(), json!(size.rows));
                         if !self.reason().is_empty() {
                             detail.insert("reason".into(), json!(self.reason()));
                         }
@@ -218,7 +233,7 @@ impl Job {
                 Value::Object(detail)
             })
             .collect();
-        let file_size = self.group_bytes().saturating_mul(self.sources.len() as u64);
+        let file_size = self.file_size();
         let mut data = Map::new();
         data.insert("jobId".into(), json!(self.id));
         data.insert("collectionName".into(), json!(self.collection));
@@ -309,6 +324,14 @@ impl Jobs {
     /// Adds a job and returns its id.
     pub(crate) fn insert(&mut self, new: NewJob) -> String {
         let id = self.new_id();
+        let default = GroupSize {
+            rows: self.rows_per_group,
+            bytes: self.rows_per_group.saturating_mul(128),
+        };
+        let groups = match new.sizes {
+            Some(sizes) if sizes.len() == new.sources.len() => sizes,
+            _ => vec![default; new.sources.len()],
+        };
         let mut job = Job {
             id: id.clone(),
             db: new.db,
@@ -322,7 +345,7 @@ impl Jobs {
             created: SystemTime::now(),
             completed: None,
             changed: Instant::now(),
-            rows_per_group: self.rows_per_group,
+            groups,
         };
         job.set_stage(new.stage);
         self.by_id.insert(id.clone(), self.jobs.len());
@@ -415,6 +438,7 @@ mod tests {
             two_phase,
             fail_reason: fail.then(|| "bad file".to_string()),
             stage: Stage::Pending,
+            sizes: None,
         });
         jobs
     }

@@ -39,7 +39,9 @@
 //! | job ids | decimal int64 strings | `job-…` |
 //! | describe | full per-file `details`; unknown id 2100, non-numeric id 2100 | unknown id 96026 |
 //! | list | every job of the request's database (optionally one collection) in one reply; `pageSize`/`currentPage` ignored | pages: `pageSize` 1–100 (96008), `currentPage` ≥ 1 (96009); `count`, `currentPage`, `pageSize` echoed |
+//! | volumes | — (404) | `POST /v2/volumes/create`, `GET /v2/volumes` (paged, by project, `type` filter), `GET`/`DELETE /v2/volumes/{name}`, `POST /v2/volumes/apply` handing out the credentials of the S3 server set by [`volume_store`](EmulatorConfig::volume_store) (prefix `volumes/<name>/`, expiry set by [`volume_credentials_ttl`](EmulatorConfig::volume_credentials_ttl)); unknown volume 96101, name taken 96102, bad name 96103 (the emulator's codes: Zilliz documents none), bad project 96005, region 96001, paging 96008/96009 |
 //! | both | bad JSON or wrong types → 1801, missing `jobId` → 1802, option values must be strings (1801), unknown path or method → plain-text 404, `Idempotency-Key` on create returns the first job's id |
+//! | collections (feature `writer`) | `POST /v2/vectordb/collections/describe` for the collections [configured](EmulatorConfig::collection) or [created](Emulator::create_collection) (2.5/2.6 reply shape; code 100 `can't find collection[database=…][collection=…]` otherwise; database from `dbName`, then `DB-Name`, then `default`) | the same (a Zilliz cluster endpoint's describe) |
 //!
 //! # Job lifecycle
 //!
@@ -52,8 +54,9 @@
 //! failed or aborted job and on a job that is not two-phase; abort is refused once committing
 //! and idempotent after a successful abort. [`Timing`] says what moves a job along.
 //!
-//! The emulator keeps everything in memory; it checks no collection schema and reads no files.
-//! Where the servers' behaviour is not documented it makes a choice and says so: Milvus `list`
+//! The emulator keeps everything in memory. Without a [data root](EmulatorConfig::data_root) it
+//! checks no collection schema and reads no files: every source group counts
+//! [`rows_per_file`](EmulatorConfig::rows_per_file) rows of 128 bytes. Where the servers' behaviour is not documented it makes a choice and says so: Milvus `list`
 //! is scoped to the request's database (wire-protocol.md leaves this open), a Zilliz API-key
 //! failure is HTTP 200 with code 21119 (the status is undocumented), and the cloud flavor also
 //! serves `commit`/`abort`.
@@ -63,14 +66,52 @@
 //! keeps HTTP/1.1 connections alive (60 s idle), closes HTTP/1.0 ones after each reply, gives a
 //! request 30 s from its first byte to arrive whole, and serves at most 256 connections at once
 //! (503 beyond).
+//!
+//! # Reading files
+//!
+//! With feature `writer` and a [data root](EmulatorConfig::data_root) (the emulator's bucket: a
+//! local directory), the Milvus flavor's `create` treats the files it lists as a Milvus 2.5/2.6
+//! server does:
+//!
+//! * **At create** (the reply is an error, as the proxy's): the collection must be known
+//!   ([configured](EmulatorConfig::collection) or [created](Emulator::create_collection); code
+//!   100 `collection not found[database=…][collection=…]` otherwise), and each group must have
+//!   one known extension — `.json`, `.parquet`, `.csv`, or `.npy` files of one batch — and a
+//!   single file for the row-based formats (code 2100, e.g. `unexpected file type,
+//!   files=[a.txt]: importing data failed`). **`.jsonl` is refused**, as by every 2.x server (it
+//!   is a Milvus 3.x format).
+//! * **In the import** (the job ends `Failed` with the server's reason): a file that does not
+//!   exist, or a path that leaves the data root (`..`, or a symbolic link out of it); a file that
+//!   does not parse as its format (JSON `{"rows": [...]}` or a bare list, Parquet, NumPy 1.0–3.0
+//!   headers, CSV with the `sep` and `nullkey` options); columns that do not match the
+//!   collection's schema — a required field missing, a column the schema lacks (unless it has a
+//!   dynamic field, whose `$meta` column is then accepted), the auto-id primary key or a
+//!   function output present, a wrong type, a vector of the wrong dimension, a string over
+//!   `max_length`, an array over `max_capacity`, a null in a non-nullable field, NumPy columns of
+//!   different lengths. Extra columns are refused in every format (Milvus 2.4 refused them in
+//!   Parquet; the newest servers ignore extra Parquet and NumPy columns).
+//! * Otherwise `totalRows` and `importedRows` are the rows actually in the files (counted by
+//!   reading them) and `fileSize` the bytes on disk, per group in `details` and summed.
+//!
+//! The files are read when the job is created, and the job then moves through its lifecycle as
+//! usual ([`Timing`]). The [failure marker](EmulatorConfig::fail_marker) still applies to jobs
+//! whose files pass. The cloud flavor does not read files (its `objectUrls` name buckets the
+//! emulator does not have).
 
+#[cfg(feature = "writer")]
+mod collections;
+#[cfg(feature = "writer")]
+mod files;
 mod jobs;
 mod server;
 mod service;
+mod volumes;
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+#[cfg(feature = "writer")]
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,6 +162,14 @@ pub(crate) struct Config {
     pub(crate) databases: Vec<String>,
     pub(crate) cluster_id: Option<String>,
     pub(crate) record_limit: usize,
+    /// Cloud flavor: the object store volumes' `apply` hands out.
+    pub(crate) volumes: volumes::VolumeSettings,
+    /// Collections known from the start: (database, name, schema).
+    #[cfg(feature = "writer")]
+    pub(crate) collections: Vec<(String, String, crate::writer::CollectionSchema)>,
+    /// The directory imports read their files from.
+    #[cfg(feature = "writer")]
+    pub(crate) data_root: Option<PathBuf>,
 }
 
 impl EmulatorConfig {
@@ -136,6 +185,11 @@ impl EmulatorConfig {
                 databases: vec!["default".into()],
                 cluster_id: None,
                 record_limit: 10_000,
+                volumes: Default::default(),
+                #[cfg(feature = "writer")]
+                collections: Vec::new(),
+                #[cfg(feature = "writer")]
+                data_root: None,
             },
         }
     }
@@ -206,6 +260,70 @@ impl EmulatorConfig {
         self
     }
 
+    /// A collection in database `default` (feature `writer`): `collections/describe` answers
+    /// with `schema`, and with a [`data_root`](Self::data_root) imports into it are checked
+    /// against it. Configuring a name again replaces its schema.
+    ///
+    /// ```
+    /// use milvus_bulk_import::emulator::{Emulator, EmulatorConfig};
+    /// use milvus_bulk_import::writer::{CollectionSchema, DataType, FieldSchema};
+    /// use milvus_bulk_import::{BulkImportApi, DescribeCollectionRequest};
+    ///
+    /// let schema = CollectionSchema::new()
+    ///     .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
+    ///     .field(FieldSchema::new("vector", DataType::FloatVector).dim(4));
+    /// let emulator = Emulator::start(EmulatorConfig::milvus().collection("books", schema.clone()))?;
+    /// # #[cfg(feature = "ureq")]
+    /// # {
+    /// let api = BulkImportApi::new(emulator.url(), "")?;
+    /// let described = api.describe_collection(&DescribeCollectionRequest::new("books"))?;
+    /// assert_eq!(described.into_data(), schema);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn collection(
+        self,
+        name: impl Into<String>,
+        schema: crate::writer::CollectionSchema,
+    ) -> Self {
+        self.collection_in("default", name, schema)
+    }
+
+    /// A collection in database `db` (which this adds, like [`database`](Self::database));
+    /// see [`collection`](Self::collection).
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn collection_in(
+        mut self,
+        db: impl Into<String>,
+        name: impl Into<String>,
+        schema: crate::writer::CollectionSchema,
+    ) -> Self {
+        let (db, name) = (db.into(), name.into());
+        if !self.inner.databases.contains(&db) {
+            self.inner.databases.push(db.clone());
+        }
+        self.inner
+            .collections
+            .retain(|(d, n, _)| !(*d == db && *n == name));
+        self.inner.collections.push((db, name, schema));
+        self
+    }
+
+    /// Milvus: the emulator's bucket, a local directory (feature `writer`). With it, `create`
+    /// checks the files it lists the way Milvus 2.5/2.6 does, instead of accepting any path;
+    /// see [the module docs](self#reading-files). Paths in `files` are relative to it (an
+    /// absolute path inside it is accepted too). For an S3 server used in tests, its
+    /// filesystem root joined with the bucket name is such a directory.
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn data_root(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inner.data_root = Some(path.into());
+        self
+    }
+
     /// Starts an emulator with these settings; the same as [`Emulator::start`].
     pub fn start(self) -> io::Result<Emulator> {
         Emulator::start(self)
@@ -221,8 +339,8 @@ impl Default for EmulatorConfig {
 impl fmt::Debug for EmulatorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.inner;
-        f.debug_struct("EmulatorConfig")
-            .field("addr", &self.addr)
+        let mut f = f.debug_struct("EmulatorConfig");
+        f.field("addr", &self.addr)
             .field("flavor", &c.flavor)
             .field("credential", &c.credential.as_ref().map(|_| "<redacted>"))
             .field("timing", &c.timing)
@@ -231,7 +349,18 @@ impl fmt::Debug for EmulatorConfig {
             .field("databases", &c.databases)
             .field("cluster_id", &c.cluster_id)
             .field("record_limit", &c.record_limit)
-            .finish()
+            .field("volumes", &c.volumes);
+        #[cfg(feature = "writer")]
+        {
+            let names: Vec<String> = c
+                .collections
+                .iter()
+                .map(|(db, name, _)| format!("{db}.{name}"))
+                .collect();
+            f.field("collections", &names)
+                .field("data_root", &c.data_root);
+        }
+        f.finish()
     }
 }
 
@@ -424,7 +553,37 @@ impl Emulator {
             two_phase,
             fail_reason: None,
             stage,
+            sizes: None,
         })
+    }
+
+    /// Creates collection `name` in database `default` (feature `writer`), as a test would
+    /// with pymilvus before importing: `collections/describe` then answers with `schema`, and
+    /// imports into it are checked against it when there is a
+    /// [`data_root`](EmulatorConfig::data_root). Creating it again replaces its schema.
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn create_collection(
+        &self,
+        name: impl Into<String>,
+        schema: crate::writer::CollectionSchema,
+    ) {
+        self.service
+            .create_collection("default", &name.into(), schema);
+    }
+
+    /// Creates collection `name` in database `db`, creating the database if needed; see
+    /// [`create_collection`](Self::create_collection).
+    #[cfg(feature = "writer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
+    pub fn create_collection_in(
+        &self,
+        db: impl Into<String>,
+        name: impl Into<String>,
+        schema: crate::writer::CollectionSchema,
+    ) {
+        self.service
+            .create_collection(&db.into(), &name.into(), schema);
     }
 
     /// Moves job `job_id` `steps` steps along its lifecycle; false if there is no such job.

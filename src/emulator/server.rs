@@ -150,6 +150,8 @@ struct Connection {
 struct Head {
     method: String,
     path: String,
+    /// The query string, without `?`.
+    query: String,
     keep_alive: bool,
     headers: HeaderMap,
     len: usize,
@@ -193,6 +195,7 @@ impl Connection {
             let request = Incoming {
                 method: head.method,
                 path: head.path,
+                query: head.query,
                 headers: head.headers,
                 body,
             };
@@ -355,6 +358,11 @@ fn head(request: &httparse::Request<'_, '_>, len: usize) -> Result<Head, Reply> 
     let method = request.method.unwrap_or("").to_string();
     let target = request.path.unwrap_or("/");
     let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    let query = target
+        .split('#')
+        .next()
+        .and_then(|t| t.split_once('?'))
+        .map_or(String::new(), |(_, q)| q.to_string());
     let mut headers = HeaderMap::new();
     for header in request.headers.iter() {
         let name = HeaderName::from_bytes(header.name.as_bytes())
@@ -373,6 +381,7 @@ fn head(request: &httparse::Request<'_, '_>, len: usize) -> Result<Head, Reply> 
     Ok(Head {
         method,
         path,
+        query,
         keep_alive,
         headers,
         len,

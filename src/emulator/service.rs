@@ -7,6 +7,10 @@ use std::sync::Mutex;
 use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
+#[cfg(feature = "writer")]
+use super::collections::Collections;
+#[cfg(feature = "writer")]
+use super::files;
 use super::jobs::{Jobs, NewJob, Stage};
 use super::{Config, Flavor, RecordedRequest, Timing};
 
@@ -14,6 +18,8 @@ use super::{Config, Flavor, RecordedRequest, Timing};
 pub(crate) struct Incoming {
     pub(crate) method: String,
     pub(crate) path: String,
+    /// The query string, without `?`.
+    pub(crate) query: String,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
 }
@@ -182,14 +188,30 @@ impl Body<'_> {
     }
 }
 
-/// The emulated server: configuration, jobs and the requests received.
+/// The emulated server: configuration, databases, collections, jobs and the requests
+/// received.
 pub(crate) struct Service {
     pub(crate) config: Config,
     pub(crate) jobs: Mutex<Jobs>,
     pub(crate) requests: Mutex<VecDeque<RecordedRequest>>,
+    /// Zilliz Cloud volumes (cloud flavor).
+    volumes: Mutex<super::volumes::Volumes>,
+    /// Milvus: the databases (`default`, configured ones, and those collections were created
+    /// in at run time).
+    databases: Mutex<Vec<String>>,
+    /// The collections describe answers for and imports are checked against.
+    #[cfg(feature = "writer")]
+    collections: Mutex<Collections>,
+    /// The "bucket" imports read files from.
+    #[cfg(feature = "writer")]
+    root: Option<files::Root>,
 }
 
-const PREFIX: &str = "/v2/vectordb/jobs/import/";
+/// Where the import-job endpoints live.
+const IMPORT_PREFIX: &str = "/v2/vectordb/jobs/import/";
+/// The collection describe endpoint.
+#[cfg(feature = "writer")]
+const DESCRIBE_COLLECTION: &str = "/v2/vectordb/collections/describe";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Route {
@@ -198,22 +220,61 @@ enum Route {
     List,
     Commit,
     Abort,
+    #[cfg(feature = "writer")]
+    DescribeCollection,
+}
+
+/// Locks `mutex`, shrugging off a panic of another holder (the data stays consistent: every
+/// change is a single assignment or push).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Service {
     pub(crate) fn new(config: Config) -> Self {
         let jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
+        #[cfg(feature = "writer")]
+        let collections = {
+            let mut collections = Collections::new();
+            for (db, name, schema) in &config.collections {
+                collections.insert(db, name, schema.clone());
+            }
+            collections
+        };
         Service {
+            databases: Mutex::new(config.databases.clone()),
+            #[cfg(feature = "writer")]
+            collections: Mutex::new(collections),
+            #[cfg(feature = "writer")]
+            root: config.data_root.as_deref().map(files::Root::new),
             config,
             jobs: Mutex::new(jobs),
             requests: Mutex::new(VecDeque::new()),
+            volumes: Mutex::default(),
         }
     }
 
     pub(crate) fn jobs(&self) -> std::sync::MutexGuard<'_, Jobs> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.jobs)
+    }
+
+    /// Adds (or replaces) collection `name` in database `db`, creating the database if needed.
+    #[cfg(feature = "writer")]
+    pub(crate) fn create_collection(
+        &self,
+        db: &str,
+        name: &str,
+        schema: crate::writer::CollectionSchema,
+    ) {
+        {
+            let mut databases = lock(&self.databases);
+            if !databases.iter().any(|known| known == db) {
+                databases.push(db.to_string());
+            }
+        }
+        lock(&self.collections).insert(db, name, schema);
     }
 
     fn record(&self, request: &Incoming) {
@@ -242,20 +303,30 @@ impl Service {
         requests.push_back(recorded);
     }
 
+    /// The route of a request: import jobs under [`IMPORT_PREFIX`], then the other paths. Every
+    /// route is a POST.
     fn route(&self, method: &str, path: &str) -> Option<Route> {
         if method != "POST" {
             return None;
         }
-        let route = match (path.strip_prefix(PREFIX)?, self.config.flavor) {
-            ("create", _) => Route::Create,
-            ("describe", _) => Route::Describe,
-            ("get_progress", Flavor::Milvus) | ("getProgress", Flavor::Cloud) => Route::Describe,
-            ("list", _) => Route::List,
-            ("commit", _) => Route::Commit,
-            ("abort", _) => Route::Abort,
-            _ => return None,
-        };
-        Some(route)
+        if let Some(action) = path.strip_prefix(IMPORT_PREFIX) {
+            return Some(match (action, self.config.flavor) {
+                ("create", _) => Route::Create,
+                ("describe", _) => Route::Describe,
+                ("get_progress", Flavor::Milvus) | ("getProgress", Flavor::Cloud) => {
+                    Route::Describe
+                }
+                ("list", _) => Route::List,
+                ("commit", _) => Route::Commit,
+                ("abort", _) => Route::Abort,
+                _ => return None,
+            });
+        }
+        match path {
+            #[cfg(feature = "writer")]
+            DESCRIBE_COLLECTION => Some(Route::DescribeCollection),
+            _ => None,
+        }
     }
 
     /// Answers one request.
@@ -263,6 +334,11 @@ impl Service {
         self.record(request);
         if request.method == "OPTIONS" {
             return Reply::preflight();
+        }
+        if self.config.flavor == Flavor::Cloud && super::volumes::is_volume_path(&request.path) {
+            return self
+                .authenticate(&request.headers)
+                .unwrap_or_else(|| lock(&self.volumes).handle(&self.config.volumes, request));
         }
         let Some(route) = self.route(&request.method, &request.path) else {
             return Reply::text(404, "404 page not found");
@@ -282,6 +358,8 @@ impl Service {
             (flavor, Route::Describe) => self.describe(flavor, &body),
             (flavor, Route::Commit) => self.commit(flavor, &body, true),
             (flavor, Route::Abort) => self.commit(flavor, &body, false),
+            #[cfg(feature = "writer")]
+            (_, Route::DescribeCollection) => self.describe_collection(&body, &request.headers),
         };
         result.unwrap_or_else(|reply| reply)
     }
@@ -324,7 +402,7 @@ impl Service {
         } else {
             body_db
         };
-        if !self.config.databases.iter().any(|known| known == db) {
+        if !lock(&self.databases).iter().any(|known| known == db) {
             return Err(Reply::error(
                 800,
                 format!("database not found[database={db}]"),
@@ -413,16 +491,95 @@ impl Service {
                 "invalid parameter: import request is empty",
             ));
         }
+        let (read_failure, sizes) = self.read_files(&db, &collection, &files, &options)?;
         let new = NewJob {
             db,
             target: String::new(),
             collection,
-            fail_reason: self.fail_reason(&files),
+            fail_reason: read_failure.or_else(|| self.fail_reason(&files)),
             sources: files,
             two_phase,
             stage: Stage::Pending,
+            sizes,
         };
         self.create_job(new, headers)
+    }
+
+    /// With a data root, what the server does with an import's files: the proxy's refusals
+    /// (unknown collection, code 100; file types, code 2100) as the create's reply, then the
+    /// pre-import's reading — a failure reason for the job, or each group's true size.
+    /// Without one (or without feature `writer`), nothing.
+    #[cfg(feature = "writer")]
+    fn read_files(
+        &self,
+        db: &str,
+        collection: &str,
+        groups: &[Vec<String>],
+        options: &BTreeMap<String, String>,
+    ) -> Result<(Option<String>, Option<Vec<super::jobs::GroupSize>>), Reply> {
+        let Some(root) = &self.root else {
+            return Ok((None, None));
+        };
+        let schema = lock(&self.collections)
+            .get(db, collection)
+            .cloned()
+            .ok_or_else(|| {
+                Reply::error(
+                    100,
+                    format!("collection not found[database={db}][collection={collection}]"),
+                )
+            })?;
+        files::check_file_types(groups).map_err(|reason| Reply::error(2100, reason))?;
+        // Read outside every lock: files may be large.
+        Ok(match files::read_groups(root, &schema, groups, options) {
+            Ok(sizes) => (None, Some(sizes)),
+            Err(reason) => (Some(reason), None),
+        })
+    }
+
+    #[cfg(not(feature = "writer"))]
+    fn read_files(
+        &self,
+        _db: &str,
+        _collection: &str,
+        _groups: &[Vec<String>],
+        _options: &BTreeMap<String, String>,
+    ) -> Result<(Option<String>, Option<Vec<super::jobs::GroupSize>>), Reply> {
+        Ok((None, None))
+    }
+
+    /// `POST /v2/vectordb/collections/describe`: the collection's schema in the Milvus 2.5/2.6
+    /// shape, or code 100. As on Milvus, the database is the body's `dbName`, else the
+    /// `DB-Name` header, else `default`; and a collection without an index is described with
+    /// code 0 and the index lookup's error in `message`.
+    #[cfg(feature = "writer")]
+    fn describe_collection(
+        &self,
+        map: &Map<String, Value>,
+        headers: &HeaderMap,
+    ) -> Result<Reply, Reply> {
+        let body = Body {
+            strukt: "CollectionNameReq",
+            map,
+        };
+        let db = body.string("dbName")?;
+        let collection = body.string("collectionName")?;
+        if collection.is_empty() {
+            return Err(missing("CollectionNameReq", "CollectionName"));
+        }
+        let db = self.database(&db, headers)?;
+        let data = lock(&self.collections)
+            .describe(&db, &collection)
+            .ok_or_else(|| {
+                Reply::error(
+                    100,
+                    format!("can't find collection[database={db}][collection={collection}]"),
+                )
+            })?;
+        Ok(Reply::json(
+            200,
+            json!({"code": 0, "data": data, "message": "index not found[indexName=];"}),
+        ))
     }
 
     fn milvus_list(&self, map: &Map<String, Value>, headers: &HeaderMap) -> Result<Reply, Reply> {
@@ -528,6 +685,7 @@ impl Service {
             sources,
             two_phase,
             stage: Stage::Pending,
+            sizes: None,
         };
         self.create_job(new, headers)
     }

@@ -138,6 +138,8 @@ use row::{RowSer, RowSink, Slot};
 use storage::Remote;
 
 pub use schema::{CollectionSchema, DataType, FieldSchema, DYNAMIC_FIELD_NAME};
+pub use storage::S3Storage;
+pub use storage::VolumeStorage;
 
 /// The kind of file a [`BulkWriter`] writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -200,8 +202,28 @@ pub struct BulkWriterBuilder {
 }
 
 impl BulkWriterBuilder {
+    /// Uploads each finished file to the S3-compatible bucket `storage` under the key
+    /// `prefix/<uuid>/<file>` (NumPy: `prefix/<uuid>/<n>/<column>.npy`), then deletes the
+    /// local copy; `batch_files()` then holds these bucket-relative keys, what open-source
+    /// Milvus takes in `bulk_import`'s `files`. `build()` checks the bucket once; upload
+    /// errors are returned by the call that wrote the file (`append_row` or `commit`), and
+    /// the next call tries the upload again. See [`S3Storage`].
+    pub fn remote(self, storage: S3Storage, prefix: impl Into<String>) -> Self {
+        self.with_remote(Arc::new(storage), prefix)
+    }
+
+    /// Uploads each finished file into the Zilliz Cloud volume `volume` under
+    /// `path/<uuid>/<file>` (NumPy: `path/<uuid>/<n>/<column>.npy`), with the temporary
+    /// credentials the volume hands out, then deletes the local copy; `batch_files()` then
+    /// holds these volume paths, the `data_paths` of
+    /// [`BulkImportRequest::volume_name`](crate::BulkImportRequest::volume_name). `build()`
+    /// applies for credentials once. See [`VolumeStorage`].
+    pub fn volume(self, volume: VolumeStorage, path: impl Into<String>) -> Self {
+        let path = path.into();
+        self.with_remote(Arc::new(volume.scoped(&path)), path)
+    }
+
     /// Uploads each finished file to `remote` under `prefix/<uuid>/…`, then deletes it locally.
-    #[allow(dead_code)] // used by the storages
     pub(crate) fn with_remote(
         mut self,
         remote: Arc<dyn Remote>,

@@ -10,6 +10,11 @@ use std::path::Path;
 
 use crate::Error;
 
+mod s3;
+mod volume;
+pub use s3::S3Storage;
+pub use volume::VolumeStorage;
+
 /// A destination for finished files.
 pub(crate) trait Remote: Send + Sync + fmt::Debug {
     /// Checks the destination once, before anything is written (the bucket exists, the
