@@ -26,11 +26,13 @@ use std::time::{Duration, Instant};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use milvus_bulk_import::writer::{
-    BulkFileType, BulkWriter, BulkWriterBuilder, CollectionSchema, Float16Form,
+    BulkFileType, BulkWriter, BulkWriterBuilder, CollectionSchema, Float16Form, S3Storage,
+    VolumeStorage,
 };
 use milvus_bulk_import::{
-    http, BulkImportApi, BulkImportRequest, Error, ImportJobRecord, ImportProgress, JobRequest,
-    ListImportJobsRequest, Transport, TransportError, UreqTransport, WaitOptions,
+    http, BulkImportApi, BulkImportRequest, DescribeCollectionRequest, Error, ImportJobRecord,
+    ImportProgress, JobRequest, ListImportJobsRequest, Transport, TransportError, UreqTransport,
+    WaitOptions,
 };
 use serde_json::{Map, Value};
 
@@ -102,6 +104,73 @@ enum Command {
     },
     /// Write JSON Lines rows into import files (no server needed); prints the batch files.
     Write(WriteArgs),
+    /// Write JSON Lines rows into files, upload them (S3 or a Zilliz volume), create the
+    /// import job, and optionally wait for it.
+    Import(Box<ImportArgs>),
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    /// Target collection.
+    #[arg(long)]
+    collection: String,
+    /// The collection's schema as JSON [default: asked from the server (collections/describe)].
+    #[arg(long)]
+    schema: Option<std::path::PathBuf>,
+    /// Upload to this S3 location: `s3://bucket/prefix` (Milvus: its own bucket; the files are
+    /// then imported by their bucket-relative keys).
+    #[arg(
+        long,
+        value_name = "s3://BUCKET/PREFIX",
+        required_unless_present = "volume",
+        conflicts_with = "volume"
+    )]
+    s3: Option<String>,
+    /// The S3 endpoint URL, e.g. `http://127.0.0.1:9000` (MinIO) or `https://s3.us-east-1.amazonaws.com`.
+    #[arg(long, env = "AWS_ENDPOINT_URL", requires = "s3")]
+    s3_endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    s3_region: String,
+    /// S3 access key.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    s3_access_key: Option<String>,
+    /// S3 secret key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    s3_secret_key: Option<String>,
+    /// S3 session token (temporary credentials).
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    s3_session_token: Option<String>,
+    /// Virtual-hosted-style S3 URLs (bucket.endpoint) instead of path-style.
+    #[arg(long, requires = "s3", conflicts_with = "volume")]
+    s3_virtual_hosted: bool,
+    /// Zilliz Cloud: upload to this volume (with the --uri and --token of the cloud API).
+    #[arg(long)]
+    volume: Option<String>,
+    /// Zilliz Cloud: the folder in the volume [default: the collection name].
+    #[arg(long, requires = "volume", conflicts_with = "s3")]
+    volume_path: Option<String>,
+    /// File format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FileFormat,
+    /// Local staging directory for the files before upload [default: a temporary one].
+    #[arg(long)]
+    staging: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    writer: WriterArgs,
+    /// Target partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Import option key=value (repeatable).
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = parse_option)]
+    options: Vec<(String, String)>,
+    /// Then wait for the job, like `wait`.
+    #[arg(long)]
+    wait: bool,
+    #[command(flatten)]
+    wait_args: WaitArgs,
+    /// JSON Lines input, one row per line ("-" or nothing: stdin).
+    rows: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -113,7 +182,7 @@ struct WriteArgs {
     /// File format.
     #[arg(long, value_enum, default_value = "parquet")]
     format: FileFormat,
-    /// Directory for the files (created if missing); they go to DIR/<uuid>/.
+    /// Directory for the files (created if missing); they go to `DIR/<uuid>/`.
     #[arg(long)]
     out: std::path::PathBuf,
     #[command(flatten)]
@@ -310,6 +379,8 @@ impl<T> Context<T> for Result<T, Error> {
 
 struct App {
     api: BulkImportApi,
+    /// The transport S3 uploads go through.
+    uploads: Arc<CliTransport>,
     output: Output,
     last_body: Arc<Mutex<Vec<u8>>>,
     cluster_id: String,
@@ -345,17 +416,24 @@ fn main() -> ExitCode {
         .timeout(Duration::from_secs(60))
         .build()
         .and_then(|inner| {
-            BulkImportApi::builder(uri)
+            let api = BulkImportApi::builder(uri)
                 .api_key(cli.token.clone().unwrap_or_default())
                 .transport(CliTransport {
-                    inner,
+                    inner: inner.clone(),
                     verbose: cli.verbose,
                     last_body: last_body.clone(),
                 })
-                .build()
+                .build()?;
+            // Uploads to S3 go through the same kind of transport (timeouts, --verbose).
+            let uploads = CliTransport {
+                inner,
+                verbose: cli.verbose,
+                last_body: Arc::new(Mutex::new(Vec::new())),
+            };
+            Ok((api, uploads))
         });
-    let api = match built {
-        Ok(api) => api,
+    let (api, uploads) = match built {
+        Ok(built) => built,
         Err(e) => {
             return report(&Failure {
                 what: "cannot set up the client".into(),
@@ -365,6 +443,7 @@ fn main() -> ExitCode {
     };
     let app = App {
         api,
+        uploads: Arc::new(uploads),
         output,
         last_body,
         cluster_id: cli.cluster_id.unwrap_or_default(),
@@ -380,6 +459,7 @@ fn main() -> ExitCode {
         Command::Commit { job } => app.commit(&job),
         Command::Abort { job } => app.abort(&job),
         Command::Write(_) => unreachable!("handled above"),
+        Command::Import(args) => app.import(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -390,7 +470,12 @@ fn main() -> ExitCode {
 /// Prints one line about `failure` to stderr and returns its exit code.
 fn report(failure: &Failure) -> ExitCode {
     let error = &failure.error;
-    let hint = match (error.status(), error.api_code()) {
+    let hint = match (
+        error
+            .status()
+            .filter(|_| !matches!(error, Error::Storage { .. })),
+        error.api_code(),
+    ) {
         (Some(401), _) | (_, Some(1800 | 21119)) => "; hint: check --token / MILVUS_TOKEN",
         (Some(403), _) => {
             "; hint: the user lacks the Import privilege on this database; check --db-name"
@@ -485,22 +570,165 @@ impl App {
         for (key, value) in &args.options {
             request = request.option(key, value);
         }
+        self.submit(
+            &request,
+            &args.collection,
+            args.wait.then_some(&args.wait_args),
+        )
+    }
+
+    /// Creates the job, prints it, and waits for it when asked.
+    fn submit(
+        &self,
+        request: &BulkImportRequest,
+        collection: &str,
+        wait: Option<&WaitArgs>,
+    ) -> CliResult {
         let reply = self
             .api
-            .bulk_import(&request)
-            .context(|| format!("creating an import job into {}", args.collection))?;
+            .bulk_import(request)
+            .context(|| format!("creating an import job into {collection}"))?;
         let job_id = reply.data().job_id.clone();
         match self.output {
             Output::Json => println!("{}", reply.response().text()),
             Output::Table => print_table(
                 &["JOB ID", "COLLECTION"],
-                &[vec![job_id.clone(), args.collection.clone()]],
+                &[vec![job_id.clone(), collection.to_string()]],
             ),
         }
-        if args.wait {
-            self.wait(&job_id, &args.wait_args)?;
+        if let Some(wait) = wait {
+            self.wait(&job_id, wait)?;
         }
         Ok(())
+    }
+
+    /// `import`: schema (file or server) → writer → upload → create (→ wait). A temporary
+    /// staging directory is removed whatever happens; a `--staging` one keeps the files that
+    /// could not be uploaded.
+    fn import(&self, args: &ImportArgs) -> CliResult {
+        match &args.staging {
+            Some(staging) => self.import_via(args, staging),
+            None => {
+                let staging =
+                    std::env::temp_dir().join(format!("milvus-import-{}", std::process::id()));
+                let result = self.import_via(args, &staging);
+                let _ = std::fs::remove_dir_all(&staging);
+                result
+            }
+        }
+    }
+
+    fn import_via(&self, args: &ImportArgs, staging: &std::path::Path) -> CliResult {
+        let schema = match &args.schema {
+            Some(path) => load_schema(path)?,
+            None => self
+                .api
+                .describe_collection(
+                    &DescribeCollectionRequest::new(&args.collection).db_name(&self.db_name),
+                )
+                .context(|| format!("describing collection {}", args.collection))?
+                .into_data(),
+        };
+        let builder = build_writer(&schema, args.format, staging, &args.writer);
+        let mut request = BulkImportRequest::new(&args.collection)
+            .cluster_id(&self.cluster_id)
+            .project_id(&self.project_id)
+            .region_id(&self.region_id)
+            .db_name(&self.db_name)
+            .partition_name(args.partition.clone().unwrap_or_default());
+        for (key, value) in &args.options {
+            request = request.option(key, value);
+        }
+        let mut s3_target = None;
+        let builder = if let Some(location) = &args.s3 {
+            let (bucket, prefix) = parse_s3_location(location)
+                .map_err(Error::Config)
+                .context(|| "reading --s3".into())?;
+            let endpoint = args
+                .s3_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", args.s3_region));
+            let mut storage = S3Storage::new(&endpoint, &bucket)
+                .transport(self.uploads.clone())
+                .region(&args.s3_region)
+                .virtual_hosted_style(args.s3_virtual_hosted);
+            if let (Some(access), Some(secret)) = (&args.s3_access_key, &args.s3_secret_key) {
+                storage = storage.credentials(access, secret);
+            }
+            if let Some(token) = &args.s3_session_token {
+                storage = storage.session_token(token);
+            }
+            s3_target = Some((endpoint, bucket));
+            builder.remote(storage, prefix)
+        } else {
+            let volume = args.volume.clone().unwrap_or_default();
+            let path = args
+                .volume_path
+                .clone()
+                .unwrap_or_else(|| format!("{}/", args.collection));
+            builder.volume(VolumeStorage::from_api(self.api.clone(), &volume), path)
+        };
+        let mut writer = builder.build().context(|| "setting up the writer".into())?;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let fed = feed_rows(&mut writer, args.rows.as_deref(), |rows| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{rows} rows written and uploaded"));
+            }
+        });
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        fed?;
+        let files = writer.batch_files();
+        eprintln!(
+            "wrote and uploaded {} rows in {} file group(s)",
+            writer.total_rows(),
+            files.len()
+        );
+        drop(writer);
+        let _ = std::fs::remove_dir(staging);
+        if files.is_empty() {
+            return Err(Error::InvalidRequest(
+                "no rows were read: there is nothing to import".into(),
+            ))
+            .context(|| "reading the rows".into());
+        }
+        request = match (&args.volume, &s3_target) {
+            (Some(volume), _) => request.volume_name(volume).data_paths(files),
+            (None, Some((endpoint, bucket))) if self.is_cloud() => request
+                .object_urls(
+                    files
+                        .iter()
+                        .map(|g| {
+                            g.iter()
+                                .map(|k| format!("{}/{bucket}/{k}", endpoint.trim_end_matches('/')))
+                                .collect()
+                        })
+                        .collect::<Vec<Vec<String>>>(),
+                )
+                .access_key(args.s3_access_key.clone().unwrap_or_default())
+                .secret_key(args.s3_secret_key.clone().unwrap_or_default())
+                .token(args.s3_session_token.clone().unwrap_or_default()),
+            _ => request.files(files),
+        };
+        self.submit(
+            &request,
+            &args.collection,
+            args.wait.then_some(&args.wait_args),
+        )
+    }
+
+    /// Whether the target is Zilliz Cloud (a cluster or a project is named).
+    fn is_cloud(&self) -> bool {
+        !self.cluster_id.is_empty() || !self.project_id.is_empty()
     }
 
     fn progress(&self, job: &str) -> CliResult {
@@ -581,22 +809,38 @@ impl App {
     }
 }
 
-/// Reads the schema file and builds a writer for `dir`.
-fn build_writer(
-    schema_path: &std::path::Path,
-    format: FileFormat,
-    dir: &std::path::Path,
-    args: &WriterArgs,
-) -> Result<BulkWriterBuilder, Failure> {
-    let text = std::fs::read_to_string(schema_path)
+/// `s3://bucket/prefix` → (bucket, prefix).
+fn parse_s3_location(location: &str) -> Result<(String, String), String> {
+    let rest = location
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("{location:?} is not an s3://bucket/prefix location"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("{location:?} names no bucket"));
+    }
+    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
+}
+
+/// Reads a schema file (a describe reply or pymilvus's to_dict JSON).
+fn load_schema(path: &std::path::Path) -> Result<CollectionSchema, Failure> {
+    let text = std::fs::read_to_string(path)
         .map_err(|source| Error::Io {
             action: "reading",
-            path: schema_path.to_path_buf(),
+            path: path.to_path_buf(),
             source,
         })
         .context(|| "reading the schema".into())?;
-    let schema = CollectionSchema::from_json(&text).context(|| "reading the schema".into())?;
-    let mut builder = BulkWriter::builder(&schema, dir)
+    CollectionSchema::from_json(&text).context(|| "reading the schema".into())
+}
+
+/// A writer for `schema` whose files go under `dir`.
+fn build_writer(
+    schema: &CollectionSchema,
+    format: FileFormat,
+    dir: &std::path::Path,
+    args: &WriterArgs,
+) -> BulkWriterBuilder {
+    let mut builder = BulkWriter::builder(schema, dir)
         .file_type(match format {
             FileFormat::Parquet => BulkFileType::Parquet,
             FileFormat::Json => BulkFileType::Json,
@@ -618,7 +862,7 @@ fn build_writer(
     if let Some(key) = &args.csv_null {
         builder = builder.csv_null_key(key.clone());
     }
-    Ok(builder)
+    builder
 }
 
 /// Feeds JSON Lines from `rows` (a file, or stdin for `-`/none) into `writer`, calling
@@ -663,7 +907,9 @@ fn feed_rows(
                 reason: format!("line {} is not JSON: {e}", n + 1),
             })
             .context(what)?;
-        writer.append_row(&row).context(what)?;
+        writer
+            .append_row(&row)
+            .context(|| format!("writing the rows (line {})", n + 1))?;
         if n % 4096 == 0 {
             progress(writer.total_rows());
         }
@@ -686,17 +932,22 @@ fn print_batch_files(files: &[Vec<String>], output: Output) {
 
 /// `write`: rows to files, no server.
 fn write(args: &WriteArgs, output: Output) -> CliResult {
-    let mut writer = build_writer(&args.schema, args.format, &args.out, &args.writer)?
+    let schema = load_schema(&args.schema)?;
+    let mut writer = build_writer(&schema, args.format, &args.out, &args.writer)
         .build()
         .context(|| "setting up the writer".into())?;
     feed_rows(&mut writer, args.rows.as_deref(), |_| {})?;
     let files = writer.batch_files();
-    eprintln!(
-        "wrote {} rows into {} file group(s) under {}",
-        writer.total_rows(),
-        files.len(),
-        writer.data_path().display()
-    );
+    if files.is_empty() {
+        eprintln!("no rows were read: no files written");
+    } else {
+        eprintln!(
+            "wrote {} rows into {} file group(s) under {}",
+            writer.total_rows(),
+            files.len(),
+            writer.data_path().display()
+        );
+    }
     print_batch_files(&files, output);
     Ok(())
 }
