@@ -1,11 +1,15 @@
-//! An import from start to finish: create a job, watch it until it ends, list the jobs.
+//! An import from start to finish: declare a schema, write rows into Parquet files, create an
+//! import job for them, watch it until it ends, list the jobs.
 //!
 //! ```text
 //! cargo run --example quickstart --features emulator
 //! ```
 //!
 //! With nothing configured it starts the crate's emulator in-process (open-source Milvus
-//! flavor, a job takes about 2 s) and talks to it over real HTTP. To use a real server instead:
+//! flavor, a job takes about 2 s) with a local directory as its bucket, writes 1 000 rows there
+//! with `BulkWriter`, and imports them over real HTTP: the emulator reads the files and checks
+//! them against the collection's schema, as a server would. To use a real server instead (the
+//! files must then already be in its bucket):
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -17,11 +21,15 @@
 //! | `OBJECT_ACCESS_KEY`, `OBJECT_SECRET_KEY` | Zilliz Cloud: object-store credentials |
 
 use std::env;
+use std::path::Path;
 use std::process::ExitCode;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use milvus_bulk_import::emulator::{EmulatorConfig, Timing};
+use milvus_bulk_import::writer::{
+    BulkFileType, BulkWriter, CollectionSchema, DataType, FieldSchema,
+};
 use milvus_bulk_import::{
     BulkImportApi, BulkImportRequest, ImportJobState, JobRequest, ListImportJobsRequest,
 };
@@ -43,10 +51,60 @@ fn var(name: &str) -> String {
 fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     // Keep the emulator alive for the whole run; it stops when dropped.
     let mut _emulator = None;
+    let mut written: Option<Vec<Vec<String>>> = None;
+    let bucket = env::temp_dir().join(format!("quickstart-bucket-{}", std::process::id()));
     let (uri, token) = if var("MILVUS_URI").is_empty() {
+        // 0. Declare the collection and write rows into Parquet files in the emulator's bucket.
+        let schema = CollectionSchema::new()
+            .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
+            .field(FieldSchema::new("vector", DataType::FloatVector).dim(8))
+            .field(FieldSchema::new("title", DataType::VarChar).max_length(64))
+            .field(FieldSchema::new("price", DataType::Double).nullable(true))
+            .enable_dynamic_field(true);
+        let mut writer = BulkWriter::builder(&schema, &bucket)
+            .file_type(BulkFileType::Parquet)
+            .chunk_size(32 << 10) // small chunks, to show several files
+            .build()?;
+        let colors = ["red", "green", "blue"];
+        for i in 0..1_000i64 {
+            writer.append_row(&serde_json::json!({
+                "id": i,
+                "vector": (0..8).map(|d| ((i + d) % 10) as f32 / 10.0).collect::<Vec<_>>(),
+                "title": format!("item {i}"),
+                "price": if i % 7 == 0 { None } else { Some(i as f64 * 0.25) },
+                "color": colors[i as usize % 3], // not in the schema: a dynamic field
+            }))?;
+        }
+        writer.commit()?;
+        // The files, as keys relative to the bucket (as Milvus takes them).
+        let keys: Vec<Vec<String>> = writer
+            .batch_files()
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|f| {
+                        Path::new(f)
+                            .strip_prefix(&bucket)
+                            .map(|p| p.to_string_lossy().replace('\\', "/"))
+                            .unwrap_or_else(|_| f.clone())
+                    })
+                    .collect()
+            })
+            .collect();
+        println!(
+            "wrote {} rows into {} Parquet files under {}",
+            writer.total_rows(),
+            keys.len(),
+            writer.data_path().display()
+        );
+        written = Some(keys);
+
         let emulator = EmulatorConfig::milvus()
             .auth("root", "Milvus")
             .timing(Timing::RealTime(Duration::from_secs(2)))
+            .data_root(&bucket)
+            .collection("quick_setup", schema)
             .start()?;
         println!(
             "MILVUS_URI is not set: started the emulator at {}\n",
@@ -62,12 +120,14 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let collection = Some(var("IMPORT_COLLECTION"))
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "quick_setup".into());
-    let sources: Vec<Vec<String>> = Some(var("IMPORT_FILES"))
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| "1.parquet".into())
-        .split(',')
-        .map(|f| vec![f.trim().to_string()])
-        .collect();
+    let sources: Vec<Vec<String>> = written.unwrap_or_else(|| {
+        Some(var("IMPORT_FILES"))
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| "1.parquet".into())
+            .split(',')
+            .map(|f| vec![f.trim().to_string()])
+            .collect()
+    });
 
     let api = BulkImportApi::new(&uri, token)?;
 
@@ -147,6 +207,7 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     );
     println!("{}", raw.text());
 
+    let _ = std::fs::remove_dir_all(&bucket);
     Ok(if progress.state == ImportJobState::Failed {
         ExitCode::FAILURE
     } else {
