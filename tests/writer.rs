@@ -1454,7 +1454,8 @@ fn rejects_dense_vectors_of_wrong_shape_or_value() {
         ("fv", json!([]), &["has 0 values"]),
         ("fv", json!("0.5,1.0"), &["list"]),
         ("bv", json!([1, 0, 0, 0, 0, 0, 0, 2]), &["bit 7", "2"]),
-        ("bv", json!([1, 0, 0]), &["has 3 bits", "dim is 8"]),
+        ("bv", json!([1, 0, 0]), &["has 3 values", "dim 8"]),
+        ("bv", json!([256]), &["value 0", "256"]),
         ("i8v", json!([200, 0]), &["200", "out of range"]),
         ("i8v", json!([1.5, 0]), &["expected an integer"]),
         (
@@ -2623,13 +2624,20 @@ fn commit_into_a_removed_folder_fails_and_keeps_rows() {
     assert!(!w.data_path().exists(), "no file appears");
     assert!(w.batch_files().is_empty());
     assert_eq!(w.buffered_rows(), 3);
+    // Until the failed chunk is written, new rows are refused (not piled up).
+    let refused = w.append_row(&id_vector_row(4)).unwrap_err();
+    assert!(matches!(refused, Error::InvalidRequest(_)), "{refused:?}");
+    assert!(refused.to_string().contains("commit()"), "{refused}");
 
     fs::create_dir(w.data_path()).unwrap();
+    w.commit().unwrap();
     w.append_row(&id_vector_row(4)).unwrap();
     w.commit().unwrap();
     let pq = read_parquet(&w.data_path().join("1.parquet"));
-    assert_eq!(pq.col("id"), [json!(1), json!(2), json!(3), json!(4)]);
-    assert_eq!(files_under(w.data_path()), ["1.parquet"]);
+    assert_eq!(pq.col("id"), [json!(1), json!(2), json!(3)]);
+    let pq = read_parquet(&w.data_path().join("2.parquet"));
+    assert_eq!(pq.col("id"), [json!(4)]);
+    assert_eq!(files_under(w.data_path()), ["1.parquet", "2.parquet"]);
 }
 
 #[test]
@@ -2686,7 +2694,10 @@ fn a_file_that_cannot_be_renamed_into_place_leaves_nothing_behind() {
         assert_eq!(w.buffered_rows(), 1);
 
         fs::remove_dir_all(&target).unwrap();
-        w.append_row(&id_vector_row(2)).unwrap();
+        assert!(
+            w.append_row(&id_vector_row(2)).is_err(),
+            "refused until commit"
+        );
         w.commit().unwrap();
         assert_no_partial_files(w.data_path());
         let files = w.batch_files();
@@ -2704,7 +2715,7 @@ fn a_file_that_cannot_be_renamed_into_place_leaves_nothing_behind() {
                 .collect(),
             _ => read_npy(Path::new(&files[0][0])).i64s(),
         };
-        assert_eq!(ids, [1, 2], "{ft:?}");
+        assert_eq!(ids, [1], "{ft:?}");
     }
 }
 
@@ -3019,4 +3030,75 @@ fn nullable_float16_vector_nulls() {
     assert_eq!(csv.col("hv"), ["[1.0, 2.0]", "", "[3.0, 4.0]"]);
     assert_eq!(csv.col("t"), ["a\rb", "x", "y"]);
     assert!(fs::read_to_string(&path).unwrap().contains("\"a\rb\""));
+}
+
+#[test]
+fn binary_vectors_take_bits_or_packed_bytes() {
+    // Milvus's own JSON form is the packed bytes; a list of `dim` values is bits.
+    let schema = CollectionSchema::new()
+        .field(pk())
+        .field(FieldSchema::new("bv", DataType::BinaryVector).dim(16));
+    let dir = TempDir::new("bv-forms");
+    let mut w = builder(&schema, dir.path(), BulkFileType::Jsonl)
+        .build()
+        .unwrap();
+    w.append_row(&json!({"id": 1, "bv": [1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]}))
+        .unwrap();
+    w.append_row(&json!({"id": 2, "bv": [161, 255]})).unwrap();
+    w.commit().unwrap();
+    let rows = read_jsonl(&w.data_path().join("1.jsonl"));
+    assert_eq!(col_of(&rows, "bv"), [json!([161, 255]), json!([161, 255])]);
+}
+
+#[test]
+fn what_pymilvus_does_not_count_still_ends_a_chunk() {
+    // 28 estimated bytes a row, but ~600 bytes of dynamic keys: the chunk ends when the rows
+    // hold twice chunk_size, so memory stays bounded.
+    let schema = id_vector_schema().enable_dynamic_field(true);
+    let dir = TempDir::new("extra-bytes");
+    let mut w = builder(&schema, dir.path(), BulkFileType::Jsonl)
+        .chunk_size(1000)
+        .build()
+        .unwrap();
+    let note = "n".repeat(600);
+    for id in 1..=3 {
+        let mut row = id_vector_row(id);
+        row["note"] = json!(note);
+        w.append_row(&row).unwrap();
+        assert!(w.batch_files().is_empty(), "row {id}");
+    }
+    let mut row = id_vector_row(4);
+    row["note"] = json!(note);
+    w.append_row(&row).unwrap();
+    assert_eq!(w.batch_files().len(), 1, "4 rows hold ~2.5 KB > 2 x 1000");
+    assert_eq!(w.buffered_rows(), 0);
+}
+
+#[test]
+fn field_names_and_csv_null_keys_that_would_go_wrong_are_refused() {
+    for name in ["../x", "/tmp/x", "a b", "9lives", ""] {
+        let schema = CollectionSchema::new()
+            .field(pk())
+            .field(FieldSchema::new(name, DataType::Int32));
+        let dir = TempDir::new("bad-name");
+        let err = builder(&schema, dir.path(), BulkFileType::Numpy)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Schema(_)), "{name:?}: {err:?}");
+    }
+    let schema = CollectionSchema::new()
+        .field(pk())
+        .field(FieldSchema::new("n", DataType::Int32).nullable(true));
+    let dir = TempDir::new("csv-null-key");
+    for key in ["0", "True", "[]", "1.5"] {
+        let err = builder(&schema, dir.path(), BulkFileType::Csv)
+            .csv_null_key(key)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{key:?}: {err:?}");
+    }
+    assert!(builder(&schema, dir.path(), BulkFileType::Csv)
+        .csv_null_key("NULL")
+        .build()
+        .is_ok());
 }

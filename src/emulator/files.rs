@@ -1330,6 +1330,10 @@ fn parse_npy_header(file: &mut File) -> Result<NpyHeader, String> {
         ),
         major => return Err(format!("npy: invalid major version number ({major})")),
     };
+    // numpy writes headers of a few hundred bytes; refuse absurd lengths before allocating.
+    if len > 1 << 20 {
+        return Err(format!("npy: header length {len} is too large"));
+    }
     let mut header = vec![0u8; len as usize];
     let skip = (start as usize).min(got);
     let already = &prefix[skip..got];
@@ -1416,7 +1420,7 @@ fn numpy_type(descr: &str) -> Result<(DataType, u64), String> {
                 _ => (0, ""),
             };
             match digits.parse::<u64>() {
-                Ok(n) if unit > 0 => (DataType::VarChar, unit * n),
+                Ok(n) if unit > 0 && n <= 1 << 24 => (DataType::VarChar, unit * n),
                 _ => return Err(format!("the numpy file dtype '{descr}' is not supported")),
             }
         }
@@ -1509,6 +1513,9 @@ fn longest_string(file: &mut File, descr: &str, rows: u64, size: u64) -> Result<
         .trim_start_matches(['<', '>', '|', '='])
         .starts_with('U');
     let mut reader = BufReader::new(file);
+    if rows == 0 {
+        return Ok(0);
+    }
     let mut item = vec![0u8; size as usize];
     let mut longest = 0usize;
     for _ in 0..rows {

@@ -225,7 +225,7 @@ fn int_in<T: TryFrom<i128>>(i: i128, t: DataType) -> Result<T, String> {
 /// Integers are taken for floats only when exactly representable.
 fn to_f32(v: Scalar<'_>) -> Result<f32, String> {
     match v {
-        Scalar::Int(i) if i.unsigned_abs() <= 1 << 24 => Ok(i as f32),
+        Scalar::Int(i) if (i as f32) as i128 == i => Ok(i as f32),
         Scalar::Int(i) => Err(format!("{i} cannot be stored exactly as a 32-bit float")),
         Scalar::Float(x) if x.is_nan() => Err("NaN is not allowed (Milvus rejects it)".into()),
         Scalar::Float(x) if x.is_infinite() => Err(format!(
@@ -241,7 +241,7 @@ fn to_f32(v: Scalar<'_>) -> Result<f32, String> {
 
 fn to_f64(v: Scalar<'_>) -> Result<f64, String> {
     match v {
-        Scalar::Int(i) if i.unsigned_abs() <= 1 << 53 => Ok(i as f64),
+        Scalar::Int(i) if (i as f64) as i128 == i => Ok(i as f64),
         Scalar::Int(i) => Err(format!("{i} cannot be stored exactly as a double")),
         Scalar::Float(x) if x.is_nan() => Err("NaN is not allowed (Milvus rejects it)".into()),
         Scalar::Float(x) if x.is_infinite() => Err(format!(
@@ -396,11 +396,14 @@ impl Column {
 
     /// A null row: placeholder values and a cleared validity bit.
     pub fn push_null(&mut self) -> Result<(), String> {
+        if self.validity.is_none() {
+            return Err("is missing: the field is not nullable and has no default value".into());
+        }
         if self.nulls_forbidden {
             return Err("is null, and NumPy files cannot hold nulls (use Parquet, JSON or CSV, or give the field a default value)".into());
         }
         let Some(validity) = &mut self.validity else {
-            return Err("is missing: the field is not nullable and has no default value".into());
+            unreachable!("checked above");
         };
         validity.push(false);
         let width = match self.kind {
@@ -569,11 +572,20 @@ impl Column {
         Ok(size)
     }
 
-    /// The dynamic field's object.
-    pub fn push_meta(&mut self, entries: &[(String, Value)]) {
+    /// The dynamic field's object; returns the bytes stored.
+    pub fn push_meta(&mut self, entries: &[(String, Value)]) -> usize {
         let mut text = String::new();
         text::push_json_object(&mut text, entries.iter().map(|(k, v)| (k, v)));
         self.push_text(&text);
+        text.len()
+    }
+
+    /// The stored length of the last text value (JSON, sparse), in bytes.
+    pub fn last_len(&self) -> u64 {
+        match &self.values {
+            Values::Str(s) if s.len() > 0 => s.get(s.len() - 1).len() as u64,
+            _ => 0,
+        }
     }
 
     /// A sparse vector: `{"index": value, …}` or `{"indices": […], "values": […]}`.
@@ -667,6 +679,7 @@ impl Column {
                 col: self,
                 n: 0,
                 size: 0,
+                raw: Vec::new(),
             }),
             _ => Err(format!("expected {}, got a list", expected(self.data_type))),
         }
@@ -713,6 +726,8 @@ pub(crate) struct ListPush<'c> {
     col: &'c mut Column,
     n: usize,
     size: u64,
+    /// A binary vector's values until its length says bits or bytes.
+    raw: Vec<u8>,
 }
 
 impl ListPush<'_> {
@@ -743,27 +758,22 @@ impl ListPush<'_> {
                     }
                 }
             }
-            (Kind::BinaryVector { dim }, Values::Bytes(out)) => {
+            (Kind::BinaryVector { dim }, _) => {
+                // `dim` bits, or `dim / 8` packed bytes: kept raw until the length tells which.
                 if i >= *dim {
-                    return Err(format!("has more than {dim} bits (its dim)"));
+                    return Err(format!("has more than {dim} values (its dim)"));
                 }
-                let bit = match v {
-                    Scalar::Bool(b) => b,
-                    Scalar::Int(0) => false,
-                    Scalar::Int(1) => true,
+                let x = match v {
+                    Scalar::Bool(b) => u8::from(b),
+                    Scalar::Int(x) if (0..=255).contains(&x) => x as u8,
                     other => {
                         return Err(format!(
-                            "bit {i}: expected 0, 1 or a bool, got {}",
+                            "value {i}: expected a bit (0, 1, a bool) or a byte (0-255), got {}",
                             other.describe()
                         ))
                     }
                 };
-                if i % 8 == 0 {
-                    out.push(0);
-                }
-                if bit {
-                    *out.last_mut().expect("pushed above") |= 0x80 >> (i % 8);
-                }
+                self.raw.push(x);
             }
             (Kind::Half { dim, bf16, .. }, values) => {
                 if i >= *dim {
@@ -824,12 +834,37 @@ impl ListPush<'_> {
             {
                 return Err(format!("has {n} values: its dim is {dim}"));
             }
-            Kind::BinaryVector { dim } if n != *dim => {
-                return Err(format!("has {n} bits: its dim is {dim}"));
+            Kind::BinaryVector { dim } => {
+                let dim = *dim;
+                let Values::Bytes(out) = &mut self.col.values else {
+                    unreachable!("binary vector column")
+                };
+                if n == dim {
+                    if let Some(j) = self.raw.iter().position(|b| *b > 1) {
+                        return Err(format!(
+                            "bit {j} is {}: a list of {dim} values holds bits (0 or 1)",
+                            self.raw[j]
+                        ));
+                    }
+                    for byte in self.raw.chunks(8) {
+                        out.push(
+                            byte.iter()
+                                .enumerate()
+                                .fold(0u8, |acc, (k, bit)| acc | (bit << (7 - k))),
+                        );
+                    }
+                } else if n == dim / 8 {
+                    out.extend_from_slice(&self.raw);
+                } else {
+                    return Err(format!(
+                        "has {n} values: a binary vector of dim {dim} takes {dim} bits or {} bytes",
+                        dim / 8
+                    ));
+                }
+                (dim / 8) as u64
             }
             Kind::FloatVector { dim } | Kind::Half { dim, .. } => 4 * *dim as u64,
             Kind::Int8Vector { dim } => *dim as u64,
-            Kind::BinaryVector { dim } => (*dim / 8) as u64,
             Kind::Array { .. } => {
                 if let Values::List { offsets, items } = &mut self.col.values {
                     offsets.push(items_len(items));

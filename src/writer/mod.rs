@@ -47,13 +47,13 @@
 //! |---|---|---|
 //! | `Bool` | `true`/`false` | numbers, strings |
 //! | `Int8`…`Int64` | integers in the type's range | floats, out-of-range integers (an `Int64` beyond i64 too) |
-//! | `Float`, `Double` | numbers; integers when exactly representable (±2²⁴ / ±2⁵³) | NaN, ±inf, a `Float` beyond f32's range |
-//! | `VarChar` | strings of at most `max_length` characters (Unicode code points, as pymilvus counts) | longer strings |
+//! | `Float`, `Double` | numbers; integers that the type holds exactly (2²⁴ + 1 is not a `Float`) | NaN, ±inf, a `Float` beyond f32's range |
+//! | `VarChar` | strings of at most `max_length` characters (Unicode code points, as pymilvus counts; Milvus itself counts UTF-8 bytes, so a non-ASCII string can pass here and still be refused by the server) | longer strings |
 //! | `Text`, `Geometry`, `Timestamptz` | strings | anything else |
 //! | `JSON` | any JSON value; a string is parsed as JSON (as pymilvus does) | a string that is not JSON |
 //! | `Array` | lists of at most `max_capacity` elements of `element_type` | longer lists, wrong elements |
 //! | `FloatVector` | `dim` numbers (f32 or f64) | other lengths, NaN, ±inf, values beyond f32 |
-//! | `BinaryVector` | `dim` bits (0/1 or bools), or `dim/8` packed bytes (`serde_bytes`) | other values or lengths |
+//! | `BinaryVector` | `dim` bits (0/1 or bools), or `dim/8` packed bytes (a list of 0–255, or `serde_bytes`) | other values or lengths |
 //! | `Float16Vector`, `BFloat16Vector` | `dim` numbers (rounded to nearest even), or `2·dim` little-endian bytes | values that overflow the type, NaN |
 //! | `Int8Vector` | `dim` integers in [-128, 127] | out-of-range values |
 //! | `SparseFloatVector` | `{"index": value, …}` or `{"indices": […], "values": […]}`, indices in [0, 2³²−2] | empty, negative or repeated indices, non-finite values |
@@ -71,9 +71,11 @@
 //! them (4 bytes per `Float`, `4·dim` per float vector, characters of a string, …). A file is
 //! written under a hidden temporary name and renamed when complete, so an error or a crash
 //! never leaves a half file where an import would read it. Writing happens in the caller's
-//! thread, in `append_row` (when a chunk fills) or `commit`, and its errors are returned there:
-//! the rows stay buffered and the next call tries again. **Rows not committed when the writer
-//! is dropped are not written** (as in pymilvus): call [`commit`](BulkWriter::commit).
+//! thread, in `append_row` (when a chunk fills) or `commit`, and its errors are returned there.
+//! Nothing is lost then: the rows stay buffered (or, when only the upload failed, the written
+//! file stays pending), `append_row` refuses new rows with an error saying so, and `commit`
+//! tries again. **Rows not committed when the writer is dropped are not written** (as in
+//! pymilvus): call [`commit`](BulkWriter::commit).
 //!
 //! | format | Milvus 2.3 | 2.4 | 2.5 / 2.6 | 3.x | cannot hold |
 //! |---|---|---|---|---|---|
@@ -126,6 +128,7 @@ mod storage;
 mod text;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -240,8 +243,9 @@ impl BulkWriterBuilder {
     }
 
     /// Starts a new file once the buffered rows pass this many bytes, counted as pymilvus
-    /// counts them (default 128 MiB, as `LocalBulkWriter`). The buffer holds about this much
-    /// memory.
+    /// counts them (default 128 MiB, as `LocalBulkWriter`). What pymilvus does not count
+    /// (dynamic keys, escapes in JSON text) is capped too: a file also starts when the rows
+    /// hold twice this, so the buffer stays within about two chunks.
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         self.chunk_size = bytes as u64;
         self
@@ -277,7 +281,7 @@ impl BulkWriterBuilder {
 
     /// Checks the schema and the settings, creates the directory (and its parents) if
     /// missing, and a fresh `<uuid>` folder in it for this writer's files.
-    pub fn build(self) -> Result<BulkWriter, Error> {
+    pub fn build(mut self) -> Result<BulkWriter, Error> {
         self.schema.check()?;
         let numpy = self.file_type == BulkFileType::Numpy;
         if numpy {
@@ -301,6 +305,23 @@ impl BulkWriterBuilder {
                 return Err(Error::Config(
                     "the CSV null key cannot hold the separator, a quote or a line break".into(),
                 ));
+            }
+            let key = self.csv_null_key.as_str();
+            let looks_like_a_value = key.parse::<f64>().is_ok()
+                || matches!(key, "True" | "False" | "true" | "false" | "null")
+                || key.starts_with(['[', '{', '"']);
+            if looks_like_a_value {
+                if let Some(f) = self
+                    .schema
+                    .fields
+                    .iter()
+                    .find(|f| f.nullable && f.has_column() && !f.data_type.is_string())
+                {
+                    return Err(Error::Config(format!(
+                        "the CSV null key {key:?} is also a value of nullable field '{}': Milvus would read that value as null",
+                        f.name
+                    )));
+                }
             }
         }
         if self.chunk_size == 0 {
@@ -330,7 +351,8 @@ impl BulkWriterBuilder {
             columns.push(Column::meta());
             slots.insert(DYNAMIC_FIELD_NAME.to_string(), Slot::Meta);
         }
-        if let Some((remote, _)) = &self.remote {
+        if let Some((remote, prefix)) = &mut self.remote {
+            *prefix = normalize_prefix(prefix)?;
             remote.check()?;
         }
         let uuid = uuid_v4();
@@ -352,6 +374,8 @@ impl BulkWriterBuilder {
             pending: Vec::new(),
             rows: 0,
             size: 0,
+            extra: 0,
+            write_failed: false,
             total_rows: 0,
             appended: 0,
             next_file: 1,
@@ -382,7 +406,6 @@ impl BulkWriterBuilder {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct BulkWriter {
     settings: BulkWriterBuilder,
     uuid: String,
@@ -399,10 +422,34 @@ pub struct BulkWriter {
     dynamic: Vec<(String, Value)>,
     rows: usize,
     size: u64,
+    /// Bytes the buffered rows hold beyond pymilvus's estimate (dynamic keys, escaped JSON).
+    extra: u64,
+    /// A chunk could not be written or uploaded: rows are refused until `commit` succeeds.
+    write_failed: bool,
     total_rows: u64,
     appended: u64,
     next_file: u64,
     batch_files: Vec<Vec<String>>,
+}
+
+impl fmt::Debug for BulkWriter {
+    /// A summary (not the buffered rows).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkWriter")
+            .field("file_type", &self.settings.file_type)
+            .field("data_path", &self.data_path)
+            .field(
+                "remote",
+                &self.settings.remote.as_ref().map(|(r, p)| (r, p)),
+            )
+            .field("buffered_rows", &self.rows)
+            .field("buffered_size", &self.size)
+            .field("total_rows", &self.total_rows)
+            .field("files", &self.batch_files.len())
+            .field("pending_uploads", &self.pending.len())
+            .field("write_failed", &self.write_failed)
+            .finish()
+    }
 }
 
 impl BulkWriter {
@@ -424,15 +471,23 @@ impl BulkWriter {
 
     /// Adds a row: any value that serializes as a map or a struct. A bad row is an
     /// [`Error::InvalidRow`] and changes nothing. When the buffered rows pass `chunk_size`, they
-    /// are written to a file before this returns (an error writing it is returned, and the rows
-    /// stay buffered for the next try).
+    /// are written to a file (and uploaded) before this returns. If that fails, the error is
+    /// returned — the row itself was taken, do not add it again — the rows stay buffered (or
+    /// the file pending upload), and further rows are refused with an
+    /// [`Error::InvalidRequest`] until [`commit`](Self::commit) succeeds.
     pub fn append_row<T: Serialize + ?Sized>(&mut self, row: &T) -> Result<(), Error> {
+        if self.write_failed {
+            return Err(Error::InvalidRequest(
+                "an earlier chunk could not be written or uploaded (its error was returned then): call commit() to retry it before adding rows".into(),
+            ));
+        }
         let index = self.appended;
         self.appended += 1;
         match self.take_row(row) {
-            Ok(size) => {
+            Ok((size, extra)) => {
                 self.rows += 1;
                 self.size += size;
+                self.extra += extra;
                 self.total_rows += 1;
             }
             Err(e) => {
@@ -446,13 +501,16 @@ impl BulkWriter {
                 });
             }
         }
-        if self.size > self.settings.chunk_size {
+        // pymilvus's rule, plus a cap on what its estimate leaves out, so memory stays bounded.
+        let chunk = self.settings.chunk_size;
+        if self.size > chunk || self.size + self.extra > chunk.saturating_mul(2) {
             self.flush()?;
         }
         Ok(())
     }
 
-    fn take_row<T: Serialize + ?Sized>(&mut self, row: &T) -> Result<u64, row::RowError> {
+    /// Takes one row into the columns; returns (pymilvus's size, bytes beyond it).
+    fn take_row<T: Serialize + ?Sized>(&mut self, row: &T) -> Result<(u64, u64), row::RowError> {
         self.seen.fill(false);
         self.dynamic.clear();
         let (data, meta) = self.columns.split_at_mut(self.data_columns);
@@ -467,9 +525,10 @@ impl BulkWriter {
             },
             ignore_unknown: self.settings.ignore_unknown_fields,
             size: 0,
+            extra: 0,
         };
         row.serialize(RowSer(&mut sink))?;
-        let size = sink.size;
+        let (size, mut extra) = (sink.size, sink.extra);
         for (i, col) in data.iter_mut().enumerate() {
             if self.seen[i] {
                 continue;
@@ -483,18 +542,25 @@ impl BulkWriter {
             })?;
         }
         if let Some(meta) = meta.first_mut() {
-            meta.push_meta(&self.dynamic);
+            extra += meta.push_meta(&self.dynamic) as u64;
         }
-        Ok(size)
+        Ok((size, extra))
     }
 
-    /// Writes the buffered rows to a file now (nothing when none are buffered). Errors are
-    /// returned, never swallowed: the rows then stay buffered and a later `commit` retries.
+    /// Writes the buffered rows to a file now (nothing when none are buffered), after uploading
+    /// any file an earlier failure left pending. Errors are returned, never swallowed: the rows
+    /// then stay buffered (or the file pending) and a later `commit` retries.
     pub fn commit(&mut self) -> Result<(), Error> {
         self.flush()
     }
 
     fn flush(&mut self) -> Result<(), Error> {
+        let result = self.try_flush();
+        self.write_failed = result.is_err();
+        result
+    }
+
+    fn try_flush(&mut self) -> Result<(), Error> {
         // Uploads left over from a failed attempt go first, in order.
         self.upload_pending()?;
         if self.rows == 0 {
@@ -503,7 +569,7 @@ impl BulkWriter {
         let chunk = format::Chunk {
             columns: &self.columns,
             rows: self.rows,
-            size: self.size,
+            size: self.size + self.extra,
             csv_separator: self.settings.csv_separator,
             csv_null_key: &self.settings.csv_null_key,
         };
@@ -519,6 +585,7 @@ impl BulkWriter {
         }
         self.rows = 0;
         self.size = 0;
+        self.extra = 0;
         match &self.settings.remote {
             None => self.batch_files.push(
                 files
@@ -620,6 +687,20 @@ impl Drop for BulkWriter {
             let _ = std::fs::remove_dir(&self.settings.dir);
         }
     }
+}
+
+/// A key prefix as `a/b` (no empty or `.` segments, `\\` read as `/`); `..` is refused.
+fn normalize_prefix(prefix: &str) -> Result<String, Error> {
+    let parts: Vec<&str> = prefix
+        .split(['/', '\\'])
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(Error::Config(format!(
+            "the remote prefix {prefix:?} holds '..'"
+        )));
+    }
+    Ok(parts.join("/"))
 }
 
 /// A random (version 4) UUID from the standard library's per-process random keys.

@@ -61,6 +61,8 @@ pub(crate) struct RowSink<'a> {
     pub dynamic: Option<&'a mut Vec<(String, Value)>>,
     pub ignore_unknown: bool,
     pub size: u64,
+    /// Bytes stored beyond pymilvus's estimate (JSON text longer than counted).
+    pub extra: u64,
 }
 
 impl RowSink<'_> {
@@ -74,7 +76,10 @@ impl RowSink<'_> {
                 let pushed = match col.kind {
                     Kind::Json | Kind::Sparse => {
                         let v = to_value(key, value)?;
-                        if v.is_null() {
+                        // A JSON field given the text "null" holds null, as JSON says.
+                        let null_text =
+                            matches!(&v, Value::String(t) if t.trim() == "null") && matches!(col.kind, Kind::Json);
+                        if v.is_null() || null_text {
                             None
                         } else if matches!(col.kind, Kind::Json) {
                             Some(col.push_json(&v))
@@ -88,7 +93,11 @@ impl RowSink<'_> {
                         .map(Ok),
                 };
                 if let Some(size) = pushed {
-                    self.size += size.map_err(|e| in_field(key, e))?;
+                    let size = size.map_err(|e| in_field(key, e))?;
+                    self.size += size;
+                    if matches!(col.kind, Kind::Json | Kind::Sparse) {
+                        self.extra += col.last_len().saturating_sub(size);
+                    }
                     self.seen[i] = true;
                 }
                 Ok(())

@@ -434,6 +434,11 @@ fn check_schema(schema: &CollectionSchema) -> Result<(), String> {
         if name.is_empty() {
             return Err(format!("field {i} has an empty name"));
         }
+        if name != DYNAMIC_FIELD_NAME && !valid_field_name(name) {
+            return Err(format!(
+                "field name {name:?} is not valid: Milvus field names start with a letter or '_' and hold only letters, digits and '_' (at most 255)"
+            ));
+        }
         if name == DYNAMIC_FIELD_NAME {
             return Err(format!(
                 "'{DYNAMIC_FIELD_NAME}' is reserved for the dynamic field: use enable_dynamic_field(true)"
@@ -503,6 +508,16 @@ fn check_schema(schema: &CollectionSchema) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Milvus's rule for field names (they also become NumPy file names, so nothing else may pass).
+fn valid_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 255
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn check_default(f: &FieldSchema, v: &Value) -> Result<(), String> {
@@ -745,11 +760,9 @@ fn parse_default(v: &Value) -> Result<Option<Value>, String> {
             other => other.clone(),
         },
         "stringdata" => value.clone(),
-        _ => {
-            return Err(format!(
-                "default value {v} has a kind ('{key}') the writer does not support"
-            ))
-        }
+        // Defaults the writer cannot fill (bytes, timestamps): left out, so a row that leaves
+        // such a field out is rejected (or null when nullable) rather than filled wrongly.
+        _ => return Ok(None),
     };
     Ok(Some(parsed))
 }
@@ -794,7 +807,14 @@ mod tests {
             parse_default(&json!({"Data": {"BoolData": true}})).unwrap(),
             Some(json!(true))
         );
-        assert!(parse_default(&json!({"Data": {"BytesData": "eyJ9"}})).is_err());
+        assert_eq!(
+            parse_default(&json!({"Data": {"BytesData": "eyJ9"}})).unwrap(),
+            None
+        );
+        assert_eq!(
+            parse_default(&json!({"Data": {"TimestamptzData": 5}})).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -29,7 +29,11 @@ pub(super) fn write(chunk: &Chunk<'_>, out: &mut impl Write) -> std::io::Result<
                 line.push(sep);
             }
             if col.is_null(i) {
-                quote_into(&mut line, chunk.csv_null_key, sep);
+                if chunk.columns.len() == 1 && chunk.csv_null_key.is_empty() {
+                    line.push_str("\"\""); // a lone empty field would read as a blank line
+                } else {
+                    quote_into(&mut line, chunk.csv_null_key, sep);
+                }
                 continue;
             }
             cell.clear();
