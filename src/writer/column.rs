@@ -402,22 +402,10 @@ impl Column {
         if self.nulls_forbidden {
             return Err("is null, and NumPy files cannot hold nulls (use Parquet, JSON or CSV, or give the field a default value)".into());
         }
-        let Some(validity) = &mut self.validity else {
-            unreachable!("checked above");
-        };
-        validity.push(false);
-        let width = match self.kind {
-            Kind::FloatVector { dim } | Kind::Int8Vector { dim } => dim,
-            Kind::BinaryVector { dim } => dim / 8,
-            Kind::Half { dim, as_float, .. } => {
-                if as_float {
-                    dim
-                } else {
-                    2 * dim
-                }
-            }
-            _ => 1,
-        };
+        let width = self.width();
+        if let Some(validity) = &mut self.validity {
+            validity.push(false);
+        }
         match &mut self.values {
             Values::Bool(v) => v.push(false),
             Values::I8(v) => v.extend(std::iter::repeat_n(0, width)),

@@ -696,8 +696,8 @@ fn normalize_prefix(prefix: &str) -> Result<String, Error> {
         .filter(|s| !s.is_empty() && *s != ".")
         .collect();
     if parts.contains(&"..") {
-        return Err(Error::Config(format!(
-            "the remote prefix {prefix:?} holds '..'"
+        return Err(Error::InvalidRequest(format!(
+            "the remote prefix {prefix:?} holds '..', which would leave the bucket or volume folder"
         )));
     }
     Ok(parts.join("/"))

@@ -26,6 +26,17 @@ pub(crate) trait Remote: Send + Sync + fmt::Debug {
     fn upload(&self, local: &Path, key: &str) -> Result<(), Error>;
 }
 
+/// The size of a file about to be uploaded.
+pub(crate) fn file_size(local: &Path) -> Result<u64, Error> {
+    std::fs::metadata(local)
+        .map(|m| m.len())
+        .map_err(|source| Error::Io {
+            action: "reading the file to upload",
+            path: local.to_path_buf(),
+            source,
+        })
+}
+
 /// `prefix/uuid/relative`, without leading or doubled slashes (pymilvus's key layout).
 pub(crate) fn object_key(prefix: &str, uuid: &str, relative: &str) -> String {
     let prefix = prefix.trim_matches('/');

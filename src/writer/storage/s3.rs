@@ -535,13 +535,7 @@ impl S3Client {
     /// a multipart upload above it (aborted if it fails). Repeating it is harmless.
     pub(crate) fn put_object(&self, local: &Path, key: &str) -> Result<(), Error> {
         self.check_key(key)?;
-        let size = std::fs::metadata(local)
-            .map_err(|source| Error::Io {
-                action: "reading the file to upload",
-                path: local.to_path_buf(),
-                source,
-            })?
-            .len();
+        let size = super::file_size(local)?;
         if size > MAX_OBJECT_SIZE {
             return Err(Error::InvalidRequest(format!(
                 "{} is {size} bytes, over S3's 5 TiB object limit",

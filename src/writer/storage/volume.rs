@@ -242,13 +242,7 @@ fn check_size(local: &Path, credentials: &VolumeCredentials) -> Result<(), Error
     let Some(limit) = credentials.condition.max_content_length else {
         return Ok(());
     };
-    let size = std::fs::metadata(local)
-        .map_err(|source| Error::Io {
-            action: "reading the file to upload",
-            path: local.to_path_buf(),
-            source,
-        })?
-        .len();
+    let size = super::file_size(local)?;
     if size > limit {
         return Err(Error::InvalidRequest(format!(
             "{} is {size} bytes, over the {limit} bytes volume {:?} accepts per file \
