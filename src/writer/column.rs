@@ -719,6 +719,30 @@ pub(crate) struct ListPush<'c> {
 }
 
 impl ListPush<'_> {
+    /// A number for a float vector, inline and without the `Scalar` / `to_f32` round trip per
+    /// element. Anything else (another kind, too many values, NaN, ±inf, beyond f32) goes
+    /// through [`push`](Self::push): same checks, same messages.
+    #[inline]
+    pub fn push_float(&mut self, x: f64) -> Result<(), String> {
+        if let (Kind::FloatVector { dim }, Values::F32(out)) =
+            (&self.col.kind, &mut self.col.values)
+        {
+            let y = x as f32;
+            if self.n < *dim && y.is_finite() {
+                out.push(y);
+                self.n += 1;
+                return Ok(());
+            }
+        }
+        self.push_float_slow(x)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_float_slow(&mut self, x: f64) -> Result<(), String> {
+        self.push(Scalar::Float(x))
+    }
+
     pub fn push(&mut self, v: Scalar<'_>) -> Result<(), String> {
         let i = self.n;
         match (&self.col.kind, &mut self.col.values) {

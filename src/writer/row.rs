@@ -727,6 +727,7 @@ pub(crate) struct ListSer<'c> {
 }
 
 impl ListSer<'_> {
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), RowError> {
         value.serialize(ElemSer {
             list: &mut self.list,
@@ -737,6 +738,7 @@ impl ListSer<'_> {
 impl ser::SerializeSeq for ListSer<'_> {
     type Ok = Option<u64>;
     type Error = RowError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), RowError> {
         self.element(value)
     }
@@ -748,6 +750,7 @@ impl ser::SerializeSeq for ListSer<'_> {
 impl ser::SerializeTuple for ListSer<'_> {
     type Ok = Option<u64>;
     type Error = RowError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), RowError> {
         self.element(value)
     }
@@ -819,11 +822,13 @@ impl ser::Serializer for ElemSer<'_, '_> {
     fn serialize_u64(self, v: u64) -> Result<(), RowError> {
         self.push(Scalar::Int(v.into()))
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), RowError> {
-        self.push(Scalar::Float(v.into()))
+        self.list.push_float(v.into()).map_err(err)
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), RowError> {
-        self.push(Scalar::Float(v))
+        self.list.push_float(v).map_err(err)
     }
     fn serialize_char(self, v: char) -> Result<(), RowError> {
         let mut buf = [0u8; 4];

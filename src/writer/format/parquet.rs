@@ -199,18 +199,32 @@ pub(super) fn write(chunk: &Chunk<'_>, out: &mut (impl Write + Send)) -> std::io
         }
     }
     let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props.build())).map_err(io)?;
+    // Each row group goes to the ArrowWriter in slices of about 64Ki leaf values: arrow-rs
+    // computes levels (and 8 bytes of indices per leaf value) for every `write` call, so one
+    // call per row group would hold several times the row group's size on top of the buffer.
+    let widest = chunk
+        .columns
+        .iter()
+        .map(|c| c.width())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let step = ((1usize << 16) / widest).clamp(1, group);
     let mut a = 0;
     while a < chunk.rows {
-        let b = (a + group).min(chunk.rows);
-        let arrays = chunk
-            .columns
-            .iter()
-            .map(|c| column_array(c, a, b))
-            .collect::<std::io::Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(io)?;
-        writer.write(&batch).map_err(io)?;
+        let end = (a + group).min(chunk.rows);
+        while a < end {
+            let b = (a + step).min(end);
+            let arrays = chunk
+                .columns
+                .iter()
+                .map(|c| column_array(c, a, b))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(io)?;
+            writer.write(&batch).map_err(io)?;
+            a = b;
+        }
         writer.flush().map_err(io)?;
-        a = b;
     }
     writer.close().map_err(io)?;
     Ok(())
