@@ -271,3 +271,189 @@ fn an_unbounded_budget_does_not_overflow() {
         .list_import_jobs(&ListImportJobsRequest::new())
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The deadline bounds the whole exchange: connecting, sending and receiving (issue 11, item 2)
+// ---------------------------------------------------------------------------------------------
+
+/// What [`slow_reader`] gives the test: its URL, a flag that stops it, and when it first read.
+struct SlowReader {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    first_read: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+/// A listener whose connections are read slowly (16 KiB, then a 50 ms pause: about 320 KB/s)
+/// and never answered. Stops when `stop` is set, after 30 s, or when the client hangs up.
+fn slow_reader() -> SlowReader {
+    use std::io::Read;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let first_read = Arc::new(Mutex::new(None));
+    let (flag, first) = (stop.clone(), first_read.clone());
+    std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !flag.load(Ordering::SeqCst) && Instant::now() < until {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let (flag, first) = (flag.clone(), first.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = vec![0u8; 16 << 10];
+                while !flag.load(Ordering::SeqCst) && Instant::now() < until {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            first.lock().unwrap().get_or_insert_with(Instant::now);
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    SlowReader {
+        url,
+        stop,
+        first_read,
+    }
+}
+
+#[test]
+fn the_deadline_bounds_sending_a_large_body_to_a_slow_reader() {
+    let server = slow_reader();
+    let api = BulkImportApi::builder(server.url.as_str())
+        .timeout(Duration::from_secs(10))
+        .deadline(Duration::from_secs(1))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    // A 16 MB body: at 320 KB/s it takes about 50 s to send.
+    let request = BulkImportRequest::new("c").files(vec![vec!["x".repeat(16 << 20)]]);
+    let started = Instant::now();
+    let err = api.bulk_import(&request).unwrap_err();
+    let ended = Instant::now();
+    server.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(err.is_timeout(), "{err:?}");
+    // The deadline starts once the body is encoded (slow in a debug build): after `started`,
+    // before the server's first read.
+    let first_read = server
+        .first_read
+        .lock()
+        .unwrap()
+        .expect("the server read the request");
+    let sending = ended - first_read;
+    assert!(
+        sending < Duration::from_millis(1500),
+        "a 1 s deadline: {sending:?} from the first byte read to the error"
+    );
+    let took = ended - started;
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// A listener whose accept queue is full, so that a connection attempt to it hangs (the
+/// kernel drops the SYN). The returned streams keep the queue full.
+fn unaccepted_listener() -> (TcpListener, Vec<std::net::TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..4096 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => return (listener, held),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[test]
+fn the_deadline_bounds_connecting_to_a_listener_that_never_accepts() {
+    let (listener, _held) = unaccepted_listener();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    for (deadline, retry) in [
+        (Duration::from_millis(1500), RetryPolicy::none()),
+        (Duration::from_millis(1500), quick()),
+    ] {
+        let api = BulkImportApi::builder(url.as_str())
+            .timeout(Duration::from_secs(20))
+            .deadline(deadline)
+            .retry(retry)
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = api
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(
+            took < deadline + Duration::from_millis(300),
+            "a {deadline:?} deadline took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_retried_like_a_refused_connection() {
+    let api = BulkImportApi::builder("http://no-such-host.invalid:19530")
+        .retry(quick())
+        .build()
+        .unwrap();
+    let err = api
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    assert_eq!(kind(&err), TransportErrorKind::Connect, "{err:?}");
+    assert_eq!(err.attempts(), 3);
+}
+
+#[test]
+fn a_reply_with_too_many_headers_is_not_retried() {
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..20_000 {
+        head.push_str(&format!("X-Header-{i}: value\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n{OK}", OK.len()));
+    let server = Server::start(vec![
+        Reply::Bytes(head.clone().into_bytes()),
+        Reply::Bytes(head.into_bytes()),
+        json_reply(OK),
+    ]);
+    let err = client(&server, quick())
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .unwrap_err();
+    assert_eq!(kind(&err), TransportErrorKind::BodyTooLarge, "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_deadline_that_passes_as_a_connection_starts_is_not_overrun() {
+    // Attempts that start with (almost) nothing left of the deadline, against a listener that
+    // never completes a connection: none may overrun it by more than a little.
+    let (listener, _held) = unaccepted_listener();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut worst = Duration::ZERO;
+    for i in 0..300u64 {
+        let deadline = Duration::from_micros(20 + (i * 37) % 1500);
+        let api = BulkImportApi::builder(url.as_str())
+            .deadline(deadline)
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = api
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        worst = worst.max(started.elapsed().saturating_sub(deadline));
+    }
+    assert!(worst < Duration::from_millis(300), "overran by {worst:?}");
+}

@@ -544,3 +544,121 @@ fn api_key_echoed_by_the_server_is_scrubbed_from_errors() {
         .iter()
         .all(|r| r.header("authorization") == Some("Bearer root:S3cretPassw0rd")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: connection reuse under threads (item 5), URLs and error classes (item 8)
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `calls` list calls on each of `threads` threads sharing `api`.
+fn hammer(api: &BulkImportApi, threads: usize, calls: usize) {
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..calls {
+                    list(api).expect("200");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn sixteen_threads_sharing_a_client_reuse_sixteen_connections() {
+    const THREADS: usize = 16;
+    const CALLS: usize = 100;
+    let server = Server::start((0..THREADS * CALLS).map(|_| json_reply(OK)).collect());
+    let api = client(&server, "root:Milvus");
+    hammer(&api, THREADS, CALLS);
+    assert_eq!(server.requests().len(), THREADS * CALLS);
+    let opened = server.connections();
+    assert!(
+        opened <= THREADS,
+        "{opened} connections for {THREADS} threads making {} calls",
+        THREADS * CALLS
+    );
+}
+
+#[test]
+fn the_pool_size_is_a_setting_of_both_builders() {
+    const THREADS: usize = 8;
+    const CALLS: usize = 50;
+    // Through the client's builder.
+    let server = Server::start((0..THREADS * CALLS).map(|_| json_reply(OK)).collect());
+    let api = BulkImportApi::builder(server.url())
+        .retry(RetryPolicy::none())
+        .max_idle_connections(THREADS)
+        .build()
+        .unwrap();
+    hammer(&api, THREADS, CALLS);
+    assert!(server.connections() <= THREADS, "{}", server.connections());
+
+    // Through the transport's builder.
+    let server = Server::start((0..THREADS * CALLS).map(|_| json_reply(OK)).collect());
+    let transport = UreqTransport::builder()
+        .max_idle_connections(THREADS)
+        .build()
+        .unwrap();
+    let api = BulkImportApi::builder(server.url())
+        .retry(RetryPolicy::none())
+        .transport(transport)
+        .build()
+        .unwrap();
+    hammer(&api, THREADS, CALLS);
+    assert!(server.connections() <= THREADS, "{}", server.connections());
+
+    // It configures the built-in transport, so it conflicts with a custom one.
+    let err = BulkImportApi::builder("http://127.0.0.1:19530")
+        .max_idle_connections(4)
+        .transport(UreqTransport::new())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn a_port_out_of_range_is_refused_by_build() {
+    for url in [
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:65536",
+        "https://milvus.example:100000/prefix",
+        "http://127.0.0.1:0",
+    ] {
+        let err = BulkImportApi::builder(url).build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+        assert!(err.to_string().contains("port"), "{url}: {err}");
+    }
+    BulkImportApi::builder("http://127.0.0.1:65535")
+        .build()
+        .expect("the highest port");
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_connect_error() {
+    // `.invalid` never resolves (RFC 2606).
+    let api = BulkImportApi::builder("http://no-such-host.invalid:19530")
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let err = list(&api).unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
+    assert!(!err.is_timeout());
+    assert!(err.to_string().contains("no-such-host.invalid"), "{err}");
+}
+
+#[test]
+fn a_reply_with_twenty_thousand_headers_is_refused_not_interrupted() {
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..20_000 {
+        head.push_str(&format!("X-Header-{i}: value\r\n"));
+    }
+    let body = OK;
+    head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let server = Server::start(vec![Reply::Bytes(head.into_bytes()), json_reply(OK)]);
+    let api = client(&server, "root:Milvus");
+    let err = list(&api).unwrap_err();
+    let kind = transport_kind(&err);
+    assert_ne!(kind, TransportErrorKind::Interrupted, "{err:?}");
+    assert_eq!(kind, TransportErrorKind::BodyTooLarge, "{err:?}");
+    assert!(!err.is_timeout());
+}

@@ -8,15 +8,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+use ::ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
 use crate::api::check_timeout;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::transport::{CallDeadline, Transport};
 
+mod resolve;
+mod tcp;
+
 /// The default transport: a keep-alive [ureq](https://docs.rs/ureq/3) agent with rustls.
 ///
 /// * one connection pool, shared by every clone (and so by every clone of the
-///   [`BulkImportApi`](crate::BulkImportApi) that owns it);
+///   [`BulkImportApi`](crate::BulkImportApi) that owns it), keeping up to 32 idle keep-alive
+///   connections per host: enough for as many threads sharing the client
+///   ([`max_idle_connections`](UreqTransportBuilder::max_idle_connections));
+/// * no thread per call: an IP address is not looked up, and a host name's addresses are
+///   kept for 15 s (the longest ureq keeps an idle connection); a lookup that is needed runs
+///   on a thread of its own only so that the connect timeout can cut it short, shared by the
+///   calls that need the same name at the same time;
+/// * a [`CallDeadline`] bounds the whole exchange: name lookup, connecting, sending the body
+///   and reading the reply, whatever pace the server reads or writes at;
 /// * every HTTP status is returned as a reply, never as an error;
 /// * redirects are not followed (a `3xx` is returned as it is: an import request must not be
 ///   replayed to another host with its API key);
@@ -70,6 +82,7 @@ pub struct UreqTransportBuilder {
     replace_roots: bool,
     client_identity: Option<(Material, Material)>,
     danger_accept_invalid_certs: bool,
+    max_idle_connections: usize,
 }
 
 /// PEM given in memory or by path; read and checked in [`UreqTransportBuilder::build`].
@@ -173,6 +186,9 @@ impl UreqTransport {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
     /// The default limit on a reply body: 16 MiB.
     pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+    /// The default number of idle keep-alive connections kept per host: 32, enough for as
+    /// many threads sharing one client.
+    pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
 
     /// A transport with the default settings.
     pub fn new() -> Self {
@@ -206,6 +222,7 @@ impl Default for UreqTransportBuilder {
             replace_roots: false,
             client_identity: None,
             danger_accept_invalid_certs: false,
+            max_idle_connections: UreqTransport::DEFAULT_MAX_IDLE_CONNECTIONS,
         }
     }
 }
@@ -222,6 +239,28 @@ impl UreqTransportBuilder {
     /// 20 s. (Like `requests`' read timeout, this is not a bound on the whole call.)
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How many idle keep-alive connections to keep per host, for the next calls (default
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`](UreqTransport::DEFAULT_MAX_IDLE_CONNECTIONS), 32);
+    /// twice as many are kept over all hosts.
+    ///
+    /// Each call that finds no idle connection opens a new one (with `https`, a TLS handshake
+    /// too), and one that finds the pool full closes its connection when it is done. Size it
+    /// to the number of threads that share the client (each clone shares the pool). `0` keeps
+    /// none: every call opens a connection.
+    ///
+    /// ```
+    /// use milvus_bulk_import::UreqTransport;
+    ///
+    /// // 64 worker threads share one client.
+    /// let transport = UreqTransport::builder().max_idle_connections(64).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), milvus_bulk_import::Error>(())
+    /// ```
+    pub fn max_idle_connections(mut self, connections: usize) -> Self {
+        self.max_idle_connections = connections;
         self
     }
 
@@ -394,19 +433,29 @@ impl UreqTransportBuilder {
                 .disable_verification(self.danger_accept_invalid_certs)
                 .build()
         };
+        // One resolver for both agents: a name looked up by one serves the other.
+        let resolver = resolve::CachingResolver::default();
         let new_agent = |tls: TlsConfig| {
             let connect = Some(self.connect_timeout);
             let io = Some(self.timeout);
-            ::ureq::Agent::config_builder()
+            let config = ::ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
                 .timeout_resolve(connect)
                 .timeout_connect(connect)
                 .timeout_per_read(io)
                 .timeout_per_write(io)
+                .max_idle_connections_per_host(self.max_idle_connections)
+                .max_idle_connections(self.max_idle_connections.saturating_mul(2))
                 .tls_config(tls)
-                .build()
-                .new_agent()
+                .build();
+            // ureq's default chain (HTTP CONNECT proxy, TCP, rustls) with this crate's TCP
+            // layer, which keeps the call's time limit in every phase (see tcp.rs).
+            let connector =
+                ().chain(ConnectProxyConnector::default())
+                    .chain(tcp::TcpConnector)
+                    .chain(RustlsConnector::default());
+            ::ureq::Agent::with_parts(config, connector, resolver.clone())
         };
         let (agent, fallback) = if bundle.is_empty() || self.danger_accept_invalid_certs {
             (new_agent(tls(RootCerts::WebPki)), None)
@@ -551,12 +600,33 @@ fn from_ureq(err: ::ureq::Error) -> TransportError {
                 format!("the reply is over the limit of {limit} bytes"),
             )
         }
+        E::LargeResponseHeader(_, limit) => {
+            return TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                format!("the reply's head is over the limit of {limit} bytes"),
+            )
+        }
+        // ureq-proto's `HttpParseTooManyHeaders` (ureq does not export the type).
+        E::Protocol(inner) if inner.to_string().contains("too many headers") => {
+            return TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                "the reply has too many headers (ureq reads at most 128)",
+            )
+        }
         E::Tls(_) | E::Pem(_) | E::Rustls(_) => TransportErrorKind::Tls,
+        E::Io(io) if is_unresolved_name(io) => TransportErrorKind::Connect,
         E::Io(io) => io_kind(io),
-        E::Protocol(_) => TransportErrorKind::Interrupted,
+        // A reply that is not HTTP as it should be: asking again will not mend it.
+        E::Protocol(_) => TransportErrorKind::Other,
         _ => TransportErrorKind::Other,
     };
     TransportError::new(kind, err)
+}
+
+/// The host name could not be resolved: nothing was sent.
+fn is_unresolved_name(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<resolve::NameNotResolved>())
 }
 
 fn io_kind(err: &io::Error) -> TransportErrorKind {
