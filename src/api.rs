@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
@@ -207,6 +207,25 @@ impl BulkImportApi {
         })
     }
 
+    /// [`get_import_progress`](Self::get_import_progress) that ends by `until` at the latest
+    /// (or the client's own deadline, if sooner): a poll of
+    /// [`wait_for_import`](Self::wait_for_import) gets only the time the wait has left.
+    pub(crate) fn get_import_progress_until(
+        &self,
+        request: &JobRequest,
+        until: Option<Instant>,
+    ) -> Result<ApiResponse<ImportProgress>, Error> {
+        let call = Call {
+            endpoint: Endpoint::Describe,
+            body: request.to_body()?,
+            db_name: request.db(),
+            secrets: &[],
+            safety: Safety::Repeatable,
+            idempotency_key: None,
+        };
+        self.call_until(call, &Route::POST, until)
+    }
+
     /// Lists jobs, one page on Zilliz Cloud, all of them on Milvus (pymilvus
     /// `list_import_jobs`).
     pub fn list_import_jobs(
@@ -336,12 +355,26 @@ impl BulkImportApi {
         call: Call<'_>,
         route: &Route<'_>,
     ) -> Result<ApiResponse<T>, Error> {
+        self.call_until(call, route, None)
+    }
+
+    /// [`call_routed`](Self::call_routed), ended by `until` at the latest (the caller's own
+    /// deadline, such as a wait's timeout) as well as by the client's deadline.
+    fn call_until<T: FromData>(
+        &self,
+        call: Call<'_>,
+        route: &Route<'_>,
+        until: Option<Instant>,
+    ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
         let url = format!("{}{}{}", inner.base_url, call.endpoint.path(), route.tail);
         let policy = &inner.retry;
         let started = Instant::now();
         // No retry starts after `end` (None: a budget too large to represent, i.e. no limit).
-        let deadline = inner.deadline.and_then(|d| started.checked_add(d));
+        let deadline = match (inner.deadline.and_then(|d| started.checked_add(d)), until) {
+            (Some(own), Some(until)) => Some(own.min(until)),
+            (own, until) => own.or(until),
+        };
         let end = match (started.checked_add(policy.budget()), deadline) {
             (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
             (budget, deadline) => budget.or(deadline),
@@ -394,28 +427,33 @@ impl BulkImportApi {
                 )));
             }
         }
-        let mut builder = http::Request::builder()
-            .method(route.method.clone())
-            .uri(url)
-            .header(AUTHORIZATION, inner.authorization.clone());
+        // Built in place rather than through `http::request::Builder`, which moves the whole
+        // request at each step: this is on every call's path.
+        let invalid = |e: &dyn fmt::Display| {
+            Error::InvalidRequest(format!("cannot build the HTTP request to {url}: {e}"))
+        };
+        let mut request = http::Request::new(call.body.clone());
+        *request.method_mut() = route.method.clone();
+        *request.uri_mut() = http::Uri::try_from(url).map_err(|e| invalid(&e))?;
+        let headers = request.headers_mut();
+        headers.reserve(7);
+        headers.insert(AUTHORIZATION, inner.authorization.clone());
         if route.method == http::Method::POST {
-            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        builder = builder
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if !call.db_name.is_empty() {
-            builder = builder.header("DB-Name", call.db_name);
+            let value = HeaderValue::from_str(call.db_name).map_err(|e| invalid(&e))?;
+            headers.insert(HeaderName::from_static("db-name"), value);
         }
         if let Some(key) = call.idempotency_key {
-            builder = builder.header("Idempotency-Key", key);
+            let value = HeaderValue::from_str(key).map_err(|e| invalid(&e))?;
+            headers.insert(HeaderName::from_static("idempotency-key"), value);
         }
         if let Some(deadline) = deadline {
-            builder = builder.extension(CallDeadline(deadline));
+            request.extensions_mut().insert(CallDeadline(deadline));
         }
-        let request = builder.body(call.body.clone()).map_err(|e| {
-            Error::InvalidRequest(format!("cannot build the HTTP request to {url}: {e}"))
-        })?;
 
         let started = Instant::now();
         let reply = inner.transport.send(request).map_err(transport_error)?;
@@ -546,6 +584,22 @@ impl BulkImportApiBuilder {
         }
         #[cfg(not(feature = "ureq"))]
         let _ = limit;
+        self
+    }
+
+    /// How many idle keep-alive connections the built-in transport keeps per host for the next
+    /// calls (default 32; see
+    /// [`UreqTransportBuilder::max_idle_connections`](crate::UreqTransportBuilder::max_idle_connections)).
+    /// Size it to the number of threads that share the client: a call that finds no idle
+    /// connection opens a new one.
+    pub fn max_idle_connections(mut self, connections: usize) -> Self {
+        self.builtin.push("max_idle_connections");
+        #[cfg(feature = "ureq")]
+        {
+            self.ureq = self.ureq.max_idle_connections(connections);
+        }
+        #[cfg(not(feature = "ureq"))]
+        let _ = connections;
         self
     }
 
@@ -749,6 +803,20 @@ fn base_url(url: &str) -> Result<String, Error> {
     if authority.host().is_empty() {
         return Err(Error::Config(format!("{trimmed:?} has no host")));
     }
+    // `http::Uri` takes any digits as a port, and an HTTP client given one it cannot use falls
+    // back to the scheme's (`:99999` would send the request, API key and all, to port 80).
+    // (`Authority::port` is `None` for a port out of range, so the text is read here.)
+    let after_host = authority
+        .as_str()
+        .strip_prefix(authority.host())
+        .unwrap_or_default();
+    if let Some(digits) = after_host.strip_prefix(':') {
+        if !digits.is_empty() && !matches!(digits.parse::<u16>(), Ok(1..)) {
+            return Err(Error::Config(format!(
+                "{trimmed:?}: the port {digits} is not a TCP port (1 to 65535)"
+            )));
+        }
+    }
     if uri.query().is_some() || trimmed.contains('#') {
         return Err(Error::Config(format!(
             "{trimmed:?}: the base URL must not have a query or fragment"
@@ -802,6 +870,28 @@ mod tests {
         ] {
             let err = base_url(with_password).unwrap_err().to_string();
             assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn base_url_rejects_a_port_that_is_not_a_tcp_port() {
+        for bad in [
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:65536",
+            "http://h:0",
+            "https://h:4294967297/p",
+            "http://[::1]:99999",
+        ] {
+            let err = base_url(bad).unwrap_err().to_string();
+            assert!(err.contains("is not a TCP port"), "{bad}: {err}");
+        }
+        for good in [
+            "http://h:1",
+            "http://h:65535",
+            "https://[::1]:19530",
+            "http://h",
+        ] {
+            assert_eq!(base_url(good).unwrap(), good);
         }
     }
 }

@@ -23,7 +23,14 @@ use crate::response::Response;
 /// | 2xx that is not a `{"code": …}` envelope, or whose `data` does not fit | [`Decode`](Error::Decode) |
 ///
 /// No `Display` or `Debug` output of an error contains the API key, an object-store secret key,
-/// access key or token: the client scrubs them from any server text it quotes.
+/// access key or token, or the signature, credential or token of a presigned object URL: the
+/// client scrubs them from any server text it quotes, typed fields included (a job's `reason`,
+/// `details`, unknown fields), whichever way the server spells them (JSON escapes such as `\/`
+/// or `\u00XX`, percent-encoding, HTML references, trimmed of the caller's whitespace).
+///
+/// `Display` never passes on a terminal control sequence from the server: control characters
+/// (ESC, CR, LF, the rest of C0 but TAB, DEL, C1), bidirectional overrides and line separators
+/// in server text are written as visible escapes (`\u{1b}`, `\r`, `\n`).
 ///
 /// ```
 /// use milvus_bulk_import::Error;
@@ -56,7 +63,7 @@ pub enum Error {
     /// The server answered with an HTTP status outside 200–299 and a body that is not a Milvus
     /// error envelope (for example the plain-text `404 page not found` of a server too old for
     /// the v2 REST API).
-    #[error("HTTP {status} from {url}{}: {body}", after(*attempts))]
+    #[error("HTTP {status} from {url}{}: {}", after(*attempts), Clean(body))]
     HttpStatus {
         /// The HTTP status code.
         status: u16,
@@ -72,7 +79,7 @@ pub enum Error {
 
     /// The server answered with a Milvus / Zilliz error code, such as `1100` (invalid
     /// parameter), `2100` (import failed / job not found) or, with HTTP 401, `1800`.
-    #[error("API error {code} (HTTP {status}) from {url}{}: {message}", after(*attempts))]
+    #[error("API error {code} (HTTP {status}) from {url}{}: {}", after(*attempts), Clean(message))]
     Api {
         /// The envelope's `code`.
         code: i64,
@@ -91,8 +98,10 @@ pub enum Error {
     /// The reply could not be understood: not JSON, not an envelope, or a `data` object
     /// whose fields have the wrong types.
     #[error(
-        "could not decode the reply from {url} (HTTP {status}){}: {reason}; body starts: {snippet:?}",
-        after(*attempts)
+        "could not decode the reply from {url} (HTTP {status}){}: {}; body starts: {}",
+        after(*attempts),
+        Clean(reason),
+        Quoted(snippet)
     )]
     Decode {
         /// What did not fit.
@@ -111,46 +120,62 @@ pub enum Error {
 
     /// The request was rejected before anything was sent (empty job id, empty collection name,
     /// page size or page 0, a database name that cannot be an HTTP header value, …).
-    #[error("invalid request: {0}")]
+    #[error("invalid request: {}", Clean(.0))]
     InvalidRequest(String),
 
     /// [`wait_for_import`](crate::BulkImportApi::wait_for_import): the job ended `Failed`.
-    #[error("import job {job_id} failed: {reason}")]
+    #[error("import job {} failed: {}", Clean(job_id), Clean(reason))]
     ImportFailed {
         /// The job.
         job_id: String,
-        /// The server's reason (empty if it gave none).
+        /// The server's reason (empty if it gave none; secrets scrubbed).
         reason: String,
-        /// The job's last progress.
+        /// The job's last progress (secrets scrubbed from every string in it).
         progress: Box<crate::ImportProgress>,
     },
 
     /// [`wait_for_import`](crate::BulkImportApi::wait_for_import): the job had not ended when
     /// the timeout passed.
-    #[error("import job {job_id} had not finished after {waited:?}{}", last.as_ref().map(|p| format!(" (last seen: {} {}%)", p.state, p.progress.unwrap_or(0))).unwrap_or_default())]
+    #[error("import job {} had not finished after {waited:?}{}", Clean(job_id), last.as_ref().map(|p| format!(" (last seen: {} {}%)", Clean(p.state.as_str()), p.progress.unwrap_or(0))).unwrap_or_default())]
     WaitTimedOut {
         /// The job.
         job_id: String,
         /// How long it was waited for.
         waited: std::time::Duration,
-        /// The last progress seen, if any poll succeeded.
+        /// The last progress seen, if any poll succeeded (secrets scrubbed from every string in
+        /// it).
         last: Option<Box<crate::ImportProgress>>,
+    },
+
+    /// [`list_all_import_jobs`](crate::BulkImportApi::list_all_import_jobs): the server still
+    /// announced more jobs after the iterator's page limit
+    /// ([`ImportJobPages::max_pages`](crate::ImportJobPages::max_pages), 1 000 pages by
+    /// default). The records of those pages were yielded; this error ends the iteration.
+    #[error(
+        "listing stopped after {pages} pages ({records} jobs) while the server still announced \
+         more; if that many are expected, raise the limit with ImportJobPages::max_pages"
+    )]
+    TooManyPages {
+        /// The pages fetched (the limit).
+        pages: u32,
+        /// The jobs yielded from them.
+        records: u64,
     },
 
     /// The client could not be built (bad URL, no transport, conflicting settings, an API key
     /// that cannot be an HTTP header value, …).
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration: {}", Clean(.0))]
     Config(String),
 
     /// [`writer`](crate::writer): the collection schema cannot be written for (no primary
     /// key, a vector without `dim`, an `Array` without element type, a format that cannot hold
     /// a field, …) or could not be parsed.
-    #[error("invalid schema: {0}")]
+    #[error("invalid schema: {}", Clean(.0))]
     Schema(String),
 
     /// [`writer`](crate::writer): a row was rejected. The writer stays usable and the rows
     /// buffered before it are intact.
-    #[error("row {row}{}: {reason}", field.as_ref().map(|f| format!(", field '{f}'")).unwrap_or_default())]
+    #[error("row {row}{}: {}", field.as_ref().map(|f| format!(", field '{}'", Clean(f))).unwrap_or_default(), Clean(reason))]
     InvalidRow {
         /// The row's index among all rows given to the writer (0-based, rejected ones included).
         row: u64,
@@ -164,7 +189,7 @@ pub enum Error {
     /// request: the HTTP status and the store's error code and message (for example
     /// `403 SignatureDoesNotMatch`, `404 NoSuchBucket`). Never holds a key, a token or a
     /// request signature.
-    #[error("object store refused {operation} of {key:?}: HTTP {status}{}{}: {message}", if code.is_empty() { String::new() } else { format!(" {code}") }, after(*attempts))]
+    #[error("object store refused {operation} of {}: HTTP {status}{}{}: {}", Quoted(key), if code.is_empty() { String::new() } else { format!(" {}", Clean(code)) }, after(*attempts), Clean(message))]
     Storage {
         /// What was being done (`"upload"`, `"bucket check"`, `"multipart upload"`, …).
         operation: &'static str,
@@ -181,7 +206,7 @@ pub enum Error {
     },
 
     /// [`writer`](crate::writer): a file or directory could not be written or read.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}: {source}", Clean(&path.display().to_string()))]
     Io {
         /// What was being done (`"writing"`, `"creating directory"`, …).
         action: &'static str,
@@ -199,6 +224,46 @@ fn after(attempts: u32) -> String {
         format!(" after {attempts} attempts")
     } else {
         String::new()
+    }
+}
+
+/// Server text made safe for a terminal: control characters (C0 but TAB, DEL, C1), bidi
+/// overrides and line separators are written as `\n`, `\r` or `\u{..}` escapes, so that a
+/// reply cannot move the cursor, clear the screen, set the clipboard (OSC 52) or overwrite the
+/// line it is printed on.
+pub(crate) struct Clean<'a>(pub(crate) &'a str);
+
+/// True for the characters [`Clean`] escapes.
+pub(crate) fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+impl fmt::Display for Clean<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(is_unsafe) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                _ => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+/// Server text in double quotes, escaped as Rust's `Debug` escapes it, and with every
+/// character [`Clean`] escapes escaped as well.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let debug = format!("{:?}", self.0);
+        fmt::Display::fmt(&Clean(&debug), f)
     }
 }
 
@@ -360,7 +425,8 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind, self.source)
+        // A transport's message may quote what the server sent.
+        write!(f, "{}: {}", self.kind, Clean(&self.source.to_string()))
     }
 }
 

@@ -15,8 +15,14 @@ impl BulkImportApi {
     /// It stops after a short page (fewer records than the page size), once `count` records
     /// have been seen (Zilliz Cloud), after the first page when the server does not page
     /// (open-source Milvus returns every job at once and echoes no paging fields), and when a
-    /// server sends a page it already sent (so it never loops forever). A failed page yields
-    /// one `Err` and ends the iteration.
+    /// server sends a page it already sent. A failed page yields one `Err` and ends the
+    /// iteration.
+    ///
+    /// It is bounded: after [`max_pages`](ImportJobPages::max_pages) pages (1 000 by default)
+    /// while the server still announces more, it yields [`Error::TooManyPages`] and ends, so a
+    /// server that keeps inventing pages cannot make it run (or grow) forever. Nothing is kept
+    /// but the ids of the jobs yielded (to notice repeated pages): stream it rather than collect
+    /// it when the list is long.
     ///
     /// ```
     /// # use milvus_bulk_import::{http, BulkImportApi, FnTransport, ListImportJobsRequest};
@@ -42,6 +48,8 @@ impl BulkImportApi {
             current: Vec::new().into_iter(),
             seen: HashSet::new(),
             yielded: 0,
+            fetched_pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
             done: false,
         }
     }
@@ -58,7 +66,42 @@ pub struct ImportJobPages<'a> {
     /// Job ids yielded so far, to notice a server that repeats pages.
     seen: HashSet<String>,
     yielded: u64,
+    /// Pages fetched so far, and the most that will be.
+    fetched_pages: u32,
+    max_pages: u32,
     done: bool,
+}
+
+/// The default of [`ImportJobPages::max_pages`].
+const DEFAULT_MAX_PAGES: u32 = 1000;
+
+impl ImportJobPages<'_> {
+    /// Fetch at most `n` pages (default 1 000; `0` counts as 1): when the server still announces
+    /// more after the `n`-th, the iterator yields [`Error::TooManyPages`] and ends.
+    ///
+    /// ```
+    /// # use milvus_bulk_import::{http, BulkImportApi, Error, FnTransport, ListImportJobsRequest};
+    /// // A server that always says there is another page.
+    /// let api = BulkImportApi::builder("http://127.0.0.1:19530")
+    ///     .transport(FnTransport::new(|request: http::Request<Vec<u8>>| {
+    ///         let page: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+    ///         let id = page["currentPage"].as_u64().unwrap();
+    ///         Ok(http::Response::new(format!(
+    ///             r#"{{"code":0,"data":{{"count":1000000,"currentPage":{id},"pageSize":1,
+    ///                 "records":[{{"jobId":"{id}","state":"Completed"}}]}}}}"#
+    ///         ).into_bytes()))
+    ///     }))
+    ///     .build()?;
+    /// let request = ListImportJobsRequest::new().page_size(1);
+    /// let results: Vec<_> = api.list_all_import_jobs(&request).max_pages(3).collect();
+    /// assert_eq!(results.len(), 4);
+    /// assert!(matches!(results[3], Err(Error::TooManyPages { pages: 3, records: 3 })));
+    /// # Ok::<(), milvus_bulk_import::Error>(())
+    /// ```
+    pub fn max_pages(mut self, n: u32) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
 }
 
 impl ImportJobPages<'_> {
@@ -81,6 +124,7 @@ impl ImportJobPages<'_> {
         self.done =
             !paged || fetched < page_size || reached_count || repeated || self.page == u32::MAX;
         self.page = self.page.saturating_add(1);
+        self.fetched_pages = self.fetched_pages.saturating_add(1);
         self.current = records.into_iter();
         Ok(())
     }
@@ -96,6 +140,13 @@ impl Iterator for ImportJobPages<'_> {
             }
             if self.done {
                 return None;
+            }
+            if self.fetched_pages >= self.max_pages {
+                self.done = true;
+                return Some(Err(Error::TooManyPages {
+                    pages: self.fetched_pages,
+                    records: self.yielded,
+                }));
             }
             if let Err(e) = self.fetch() {
                 self.done = true;

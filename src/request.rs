@@ -4,6 +4,7 @@
 //! Each builds the JSON body pymilvus 3.0 sends for the same inputs, key for key: every key
 //! present, unset strings as `""`, unset lists as `null`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -25,6 +26,104 @@ where
         .into_iter()
         .map(|group| group.into_iter().map(Into::into).collect())
         .collect()
+}
+
+/// A URL as `Debug` shows it: its user info, query and fragment (where a presigned URL carries
+/// its signature, credential and token: `X-Amz-Signature`, `sig`, `Signature`, …) replaced by
+/// `<redacted>`. Strings that are not URLs (no `://`) are shown as they are.
+fn shown_url(url: &str) -> Cow<'_, str> {
+    let Some(authority) = url.find("://").map(|i| i + 3) else {
+        return Cow::Borrowed(url);
+    };
+    let cut = url[authority..].find(['?', '#']).map(|i| authority + i);
+    let authority_end = url[authority..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority + i);
+    let user_info = url[authority..authority_end]
+        .rfind('@')
+        .map(|i| authority + i);
+    if cut.is_none() && user_info.is_none() {
+        return Cow::Borrowed(url);
+    }
+    let mut shown = url[..authority].to_string();
+    let host = match user_info {
+        Some(at) => {
+            shown.push_str(REDACTED);
+            at
+        }
+        None => authority,
+    };
+    shown.push_str(&url[host..cut.unwrap_or(url.len())]);
+    if cut.is_some() {
+        shown.push('?');
+        shown.push_str(REDACTED);
+    }
+    Cow::Owned(shown)
+}
+
+/// Lists of paths or URLs as `Debug` shows them (see [`shown_url`]).
+fn shown_urls(groups: &Option<Vec<Vec<String>>>) -> Option<Vec<Vec<Cow<'_, str>>>> {
+    groups.as_ref().map(|groups| {
+        groups
+            .iter()
+            .map(|group| group.iter().map(|url| shown_url(url)).collect())
+            .collect()
+    })
+}
+
+/// `%XX` sequences decoded (`+` kept: a signature's `+` is usually sent as `%2B`, and a stray
+/// one is scrubbed either way). Invalid UTF-8 is replaced, invalid escapes kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The values of the query parameters of `url` that authorise or identify a request
+/// (signatures, credentials, tokens, access key ids), decoded: no error may quote them.
+fn signed_values(url: &str) -> Vec<String> {
+    const NAMES: [&str; 4] = ["sig", "token", "credential", "access"];
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    let query = query.split('#').next().unwrap_or_default();
+    let mut values = Vec::new();
+    for pair in query.split('&') {
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let name = percent_decode(name).to_ascii_lowercase();
+        if !NAMES.iter().any(|n| name.contains(n)) {
+            continue;
+        }
+        let value = percent_decode(value);
+        // `X-Amz-Credential` is `<access key id>/<date>/<region>/…`: the key id alone too.
+        let key_id = value.split('/').next().filter(|id| id.len() < value.len());
+        for v in std::iter::once(value.as_str()).chain(key_id) {
+            if v.chars().count() >= 4 {
+                values.push(v.to_string());
+            }
+        }
+    }
+    values
 }
 
 fn secret(value: &str) -> &str {
@@ -83,8 +182,11 @@ fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
 ///     .secret_key("...")
 ///     .token("...");
 ///
-/// // Debug never shows credentials.
+/// // Debug never shows credentials, nor the signature of a presigned URL.
 /// assert!(format!("{cloud:?}").contains("secret_key: \"<redacted>\""));
+/// let presigned = BulkImportRequest::new("my_collection")
+///     .object_urls([["https://b.s3.amazonaws.com/1.parquet?X-Amz-Signature=f00d"]]);
+/// assert!(format!("{presigned:?}").contains("https://b.s3.amazonaws.com/1.parquet?<redacted>"));
 /// # let _ = milvus;
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -105,6 +207,9 @@ pub struct BulkImportRequest {
     data_paths: Option<Vec<Vec<String>>>,
     options: BTreeMap<String, String>,
     idempotency_key: Option<String>,
+    /// The secrets in the query strings of `object_url` and `object_urls` (see
+    /// [`signed_values`]).
+    signed: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -147,7 +252,16 @@ impl BulkImportRequest {
             data_paths: None,
             options: BTreeMap::new(),
             idempotency_key: None,
+            signed: Vec::new(),
         }
+    }
+
+    /// Gathers the secrets of the object URLs' query strings again.
+    fn find_signed(&mut self) {
+        self.signed = std::iter::once(&self.object_url)
+            .chain(self.object_urls.iter().flatten().flatten())
+            .flat_map(|url| signed_values(url))
+            .collect();
     }
 
     /// The database (`dbName`, also sent as the `DB-Name` header). On Zilliz Cloud, for
@@ -181,11 +295,13 @@ impl BulkImportRequest {
     /// [`object_urls`](Self::object_urls), kept for servers that still read it.
     pub fn object_url(mut self, object_url: impl Into<String>) -> Self {
         self.object_url = object_url.into();
+        self.find_signed();
         self
     }
 
     /// Zilliz Cloud: object URLs to import (`objectUrls`), one file or folder URL per inner
-    /// list. Replaces any earlier value.
+    /// list. Replaces any earlier value. Presigned URLs are welcome: `Debug` shows them without
+    /// their query string, and no error quotes their signature, credential or token.
     pub fn object_urls<I, J, S>(mut self, object_urls: I) -> Self
     where
         I: IntoIterator<Item = J>,
@@ -193,6 +309,7 @@ impl BulkImportRequest {
         S: Into<String>,
     {
         self.object_urls = Some(nested(object_urls));
+        self.find_signed();
         self
     }
 
@@ -280,8 +397,12 @@ impl BulkImportRequest {
     }
 
     /// The secrets this request carries, to scrub from any server text quoted in an error.
-    pub(crate) fn secrets(&self) -> [&str; 3] {
-        [&self.secret_key, &self.access_key, &self.token]
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        let keys = [&self.secret_key, &self.access_key, &self.token];
+        keys.into_iter()
+            .chain(&self.signed)
+            .map(String::as_str)
+            .collect()
     }
 
     pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
@@ -331,9 +452,9 @@ impl fmt::Debug for BulkImportRequest {
             .field("collection_name", &self.collection_name)
             .field("db_name", &self.db_name)
             .field("partition_name", &self.partition_name)
-            .field("files", &self.files)
-            .field("object_url", &self.object_url)
-            .field("object_urls", &self.object_urls)
+            .field("files", &shown_urls(&self.files))
+            .field("object_url", &shown_url(&self.object_url))
+            .field("object_urls", &shown_urls(&self.object_urls))
             .field("cluster_id", &self.cluster_id)
             .field("project_id", &self.project_id)
             .field("region_id", &self.region_id)
@@ -341,7 +462,7 @@ impl fmt::Debug for BulkImportRequest {
             .field("secret_key", &secret(&self.secret_key))
             .field("token", &secret(&self.token))
             .field("volume_name", &self.volume_name)
-            .field("data_paths", &self.data_paths)
+            .field("data_paths", &shown_urls(&self.data_paths))
             .field("options", &self.options)
             .field("idempotency_key", &self.idempotency_key)
             .finish()

@@ -195,6 +195,11 @@ impl Response {
         )
     }
 
+    /// What no error made from this reply may show.
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
     /// `text` (from a reply of `total` bytes) scrubbed and cut to a quotable length.
     fn quote(&self, text: String, total: usize) -> String {
         let mut text = self.secrets.scrub(text);

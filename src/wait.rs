@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 use crate::api::BulkImportApi;
 use crate::error::{Error, TransportErrorKind};
 use crate::model::{ImportJobState, ImportProgress};
+use crate::redact::Secrets;
 use crate::request::JobRequest;
+
+/// The shortest [`WaitOptions::interval`] accepted: anything shorter would poll in a hot loop.
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 /// How [`BulkImportApi::wait_for_import`] polls.
 ///
@@ -43,6 +47,10 @@ impl<'a> WaitOptions<'a> {
     }
 
     /// The first wait between two polls (default 2 s); later waits grow gently up to 5× this.
+    ///
+    /// At least 1 ms: with a shorter one (zero included)
+    /// [`wait_for_import`](BulkImportApi::wait_for_import) fails with
+    /// [`Error::InvalidRequest`] before polling, rather than poll in a hot loop.
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
@@ -50,6 +58,11 @@ impl<'a> WaitOptions<'a> {
 
     /// Give up after this long with an error whose [`is_timeout()`](Error::is_timeout) is true
     /// and that carries the last progress seen (default: wait as long as it takes).
+    ///
+    /// The limit holds for the whole wait, a poll in flight included: each poll gets at most
+    /// the time that is left (passed on as the call's deadline, which the built-in transport
+    /// enforces and a custom one sees as a [`CallDeadline`](crate::CallDeadline)), so a silent
+    /// or slow server cannot stretch the wait.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -104,7 +117,11 @@ impl BulkImportApi {
     /// * `Failed` → [`Error::ImportFailed`] with the job id and the server's reason;
     /// * `Uncommitted` (a two-phase job) → `Ok`: it will not move until committed or aborted;
     /// * the [timeout](WaitOptions::timeout) passes → [`Error::WaitTimedOut`] (its
-    ///   `is_timeout()` is true) with the last progress seen.
+    ///   `is_timeout()` is true) with the last progress seen; a poll in flight then is cut off.
+    ///
+    /// An [interval](WaitOptions::interval) under 1 ms is refused with
+    /// [`Error::InvalidRequest`] before anything is sent. The progress in an error is scrubbed
+    /// of the client's secrets (its reason, details and unknown fields included).
     ///
     /// Each poll is retried as the client's [`RetryPolicy`](crate::RetryPolicy) says; a poll
     /// that still fails for a passing reason (connection refused, reset or timed out, HTTP 429,
@@ -130,13 +147,33 @@ impl BulkImportApi {
         request: &JobRequest,
         options: &WaitOptions<'_>,
     ) -> Result<ImportProgress, Error> {
+        if options.interval < MIN_INTERVAL {
+            return Err(Error::InvalidRequest(format!(
+                "the wait interval must be at least 1 ms, not {:?} (a shorter one would poll \
+                 in a hot loop)",
+                options.interval
+            )));
+        }
         let started = Instant::now();
+        // None: no timeout, or one too long to represent.
+        let end = options.timeout.and_then(|t| started.checked_add(t));
         let mut interval = options.interval;
         let longest = options.interval.saturating_mul(5);
         let mut last: Option<ImportProgress> = None;
+        // The secrets of the last reply, to scrub the progress an error carries.
+        let mut secrets = Secrets::default();
+        let timed_out = |last: Option<ImportProgress>, secrets: &Secrets| Error::WaitTimedOut {
+            job_id: request.job_id().to_string(),
+            waited: started.elapsed(),
+            last: last.map(|mut p| {
+                secrets.scrub_progress(&mut p);
+                Box::new(p)
+            }),
+        };
         loop {
-            match self.get_import_progress(request) {
+            match self.get_import_progress_until(request, end) {
                 Ok(reply) => {
+                    secrets = reply.response().secrets().clone();
                     let progress = reply.into_data();
                     let changed = last
                         .as_ref()
@@ -151,27 +188,32 @@ impl BulkImportApi {
                             return Ok(progress)
                         }
                         ImportJobState::Failed => {
+                            let mut progress = progress;
+                            secrets.scrub_progress(&mut progress);
                             return Err(Error::ImportFailed {
                                 job_id: request.job_id().to_string(),
                                 reason: progress.reason.clone().unwrap_or_default(),
                                 progress: Box::new(progress),
-                            })
+                            });
                         }
                         _ => last = Some(progress),
                     }
                 }
                 Err(err) if transient(&err) => {}
+                // The poll was cut off because the wait's time ran out.
+                Err(Error::Transport { .. }) if end.is_some_and(|end| Instant::now() >= end) => {}
                 Err(err) => return Err(err),
             }
             let mut pause = interval;
-            if let Some(timeout) = options.timeout {
-                let left = timeout.saturating_sub(started.elapsed());
+            if let Some(end) = end {
+                let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(Error::WaitTimedOut {
-                        job_id: request.job_id().to_string(),
-                        waited: started.elapsed(),
-                        last: last.map(Box::new),
-                    });
+                    return Err(timed_out(last, &secrets));
+                }
+                if left <= pause {
+                    // No time would be left for another poll.
+                    thread::sleep(left);
+                    return Err(timed_out(last, &secrets));
                 }
                 pause = pause.min(left);
             }

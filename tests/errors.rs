@@ -680,3 +680,206 @@ fn non_2xx_envelopes_are_api_errors_whatever_the_key_order_or_data() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: secrets in typed fields and in every spelling, presigned URLs, control sequences.
+// ---------------------------------------------------------------------------------------------
+
+/// A key with a `/` and a `+`, whose last part (`Jkl012345`) stays literal in every spelling
+/// below: if it shows, the key leaked.
+const SLASHED_KEY: &str = "sk-Abc/Def+Ghi/Jkl012345";
+
+/// How a server might spell `SLASHED_KEY` inside a JSON string (as the raw JSON text).
+const SPELLINGS: [&str; 5] = [
+    r"sk-Abc/Def+Ghi/Jkl012345",
+    r"sk-Abc\/Def+Ghi\/Jkl012345",
+    r"sk-\u0041bc\u002fDef\u002BGhi/Jkl012345",
+    r"sk-Abc%2FDef%2BGhi/Jkl012345",
+    r"sk-Abc\\\/Def+Ghi\\\/Jkl012345",
+];
+
+fn assert_no_slashed_key(text: &str) {
+    assert!(!text.contains("Jkl012345"), "the key leaked in {text}");
+}
+
+fn waiting_on(body: String, key: &str) -> Error {
+    Recorder::replying(200, body.into_bytes())
+        .api("https://api.cloud.zilliz.com", key)
+        .wait_for_import(
+            &JobRequest::new("1"),
+            &milvus_bulk_import::WaitOptions::new()
+                .interval(Duration::from_millis(5))
+                .timeout(Duration::from_millis(50)),
+        )
+        .unwrap_err()
+}
+
+#[test]
+fn a_failed_or_timed_out_job_echoing_the_key_shows_it_nowhere() {
+    // The caller's key carries whitespace; the server echoes it trimmed.
+    for key in [SLASHED_KEY, "  sk-Abc/Def+Ghi/Jkl012345 \t"] {
+        for spelling in SPELLINGS {
+            // As a JSON string inside the reason (a quoted request), in a detail, in unknown
+            // fields (values, nested, and as a key), and in the file name.
+            let echo = format!(r#"bad key \"{spelling}\" ({spelling})"#);
+            for state in ["Failed", "Importing"] {
+                let body = format!(
+                    r#"{{"code":0,"data":{{"jobId":"1","state":"{state}","progress":5,
+                    "reason":"{echo}","fileName":"{spelling}.parquet",
+                    "details":[{{"fileName":"a","reason":"{echo}","extra":"{spelling}"}}],
+                    "request":{{"headers":["Bearer {spelling}"],"{spelling}":1}}}}}}"#
+                );
+                let err = waiting_on(body, key);
+                match (&err, state) {
+                    (Error::ImportFailed { .. }, "Failed") => {}
+                    (Error::WaitTimedOut { .. }, "Importing") => {}
+                    _ => panic!("{state}: {err:?}"),
+                }
+                assert_no_slashed_key(&err.to_string());
+                assert_no_slashed_key(&format!("{err:?}"));
+                assert!(format!("{err:?}").contains("***"), "{err:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_replies_echoing_the_key_in_any_spelling_are_scrubbed() {
+    for key in [SLASHED_KEY, " sk-Abc/Def+Ghi/Jkl012345  "] {
+        for spelling in SPELLINGS {
+            for (status, body) in [
+                // Quoted raw: HttpStatus body, Decode snippet.
+                (500, format!(r#"{{"error":"bad key {spelling}"}}"#)),
+                (200, format!(r#"<html>bad key {spelling}</html>"#)),
+                // Decoded first: Api message.
+                (
+                    401,
+                    format!(r#"{{"code":1800,"message":"bad key {spelling}"}}"#),
+                ),
+            ] {
+                let err = replying_with_key(status, &body, key);
+                for text in [err.to_string(), format!("{err:?}")] {
+                    assert_no_slashed_key(&text);
+                    assert!(text.contains("***"), "{text}");
+                }
+            }
+        }
+    }
+    // HTML entities and upper-case percent escapes too.
+    let err = replying_with_key(
+        502,
+        "<p>sk-Abc&#47;Def&#x2b;Ghi&#x2F;Jkl012345 sk%2dAbc%2fDef%2bGhi%2FJkl012345</p>",
+        SLASHED_KEY,
+    );
+    assert_no_slashed_key(&err.to_string());
+}
+
+#[test]
+fn presigned_urls_are_redacted_in_debug_and_their_signatures_scrubbed_from_errors() {
+    let signature = "9f2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff00";
+    let credential = "ASIAEXAMPLEKEYID%2F20250101%2Fus-east-1%2Fs3%2Faws4_request";
+    let session = "IQoJb3JpZ2luX2VjEHEaCXVzLWVhc3QtMSJGMEQCIHsessiontoken";
+    let sas = "sv=2022-11-02&ss=b&sig=K8yD%2BabcdefSASsignature%3D&se=2030-01-01";
+    let s3 = format!(
+        "https://bucket.s3.amazonaws.com/dir/a.parquet?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+         &X-Amz-Credential={credential}&X-Amz-Security-Token={session}\
+         &X-Amz-Signature={signature}"
+    );
+    let azure = format!("https://acct.blob.core.windows.net/c/b.parquet?{sas}");
+    let gcs = "https://storage.googleapis.com/b/c.parquet?X-Goog-Signature=abcdef0123456789goog";
+    let oss = "https://b.oss-cn-hangzhou.aliyuncs.com/d.parquet?OSSAccessKeyId=LTAIkey&Signature=ossSignatureValue123";
+    let request = BulkImportRequest::new("c")
+        .cluster_id("in01-x")
+        .object_url(gcs)
+        .object_urls([[s3.as_str()], [azure.as_str()], [oss]]);
+    let debug = format!("{request:?}");
+    for secret in [
+        signature,
+        "ASIAEXAMPLEKEYID",
+        session,
+        "K8yD",
+        "SASsignature",
+        "abcdef0123456789goog",
+        "ossSignatureValue123",
+    ] {
+        assert!(!debug.contains(secret), "{secret} leaked in {debug}");
+    }
+    for shown in [
+        "https://bucket.s3.amazonaws.com/dir/a.parquet",
+        "https://acct.blob.core.windows.net/c/b.parquet",
+        "https://storage.googleapis.com/b/c.parquet",
+    ] {
+        assert!(debug.contains(shown), "{shown} is not shown in {debug}");
+    }
+
+    // A server that quotes the URL back (decoded or not) shows no signature or credential.
+    let echo = format!("cannot read {s3} / {}", s3.replace("%2F", "/"));
+    let body = format!(r#"{{"code":1100,"message":{}}}"#, serde_json::json!(echo));
+    let err = Recorder::replying(200, body.into_bytes())
+        .api("https://api.cloud.zilliz.com", "k")
+        .bulk_import(&request)
+        .unwrap_err();
+    let text = err.to_string();
+    for secret in [signature, "ASIAEXAMPLEKEYID", session] {
+        assert!(!text.contains(secret), "{secret} leaked in {text}");
+    }
+    assert!(text.contains("dir/a.parquet"), "{text}");
+}
+
+/// True when `text` holds a character a terminal would act on (C0 but TAB, DEL, C1).
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn server_text_with_terminal_control_sequences_is_neutralised_in_display() {
+    let evil = "x\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}\rfake\u{9b}31m\u{7f}\u{0}\u{202e}y";
+    let json_evil = serde_json::to_string(evil).unwrap();
+    let mut errors = vec![
+        list_err(200, &format!(r#"{{"code":1100,"message":{json_evil}}}"#)),
+        list_err(502, evil),
+        list_err(200, evil),
+        list_err(
+            200,
+            &format!(
+                r#"{{"code":0,"data":{{"records":[{{"jobId":"1","progress":{json_evil}}}]}}}}"#
+            ),
+        ),
+        waiting_on(
+            format!(r#"{{"code":0,"data":{{"jobId":"1","state":"Failed","reason":{json_evil}}}}}"#),
+            "",
+        ),
+        waiting_on(
+            format!(r#"{{"code":0,"data":{{"jobId":"1","state":{json_evil}}}}}"#),
+            "",
+        ),
+        Error::Storage {
+            operation: "upload",
+            key: evil.to_string(),
+            status: 403,
+            code: evil.to_string(),
+            message: evil.to_string(),
+            attempts: 1,
+        },
+        Error::Transport {
+            url: "http://h".into(),
+            attempts: 1,
+            source: TransportError::new(TransportErrorKind::Other, evil),
+        },
+        Error::Schema(evil.to_string()),
+    ];
+    errors.push(Error::InvalidRow {
+        row: 1,
+        field: Some(evil.to_string()),
+        reason: evil.to_string(),
+    });
+    for err in &errors {
+        let text = err.to_string();
+        assert!(!has_control(&text), "{err:?} displays {text:?}");
+        assert!(text.contains("fake"), "the text is kept: {text:?}");
+    }
+    // Escaped visibly, TAB kept.
+    let text = list_err(502, "a\u{1b}b\tc\nd").to_string();
+    assert!(text.ends_with(r"a\u{1b}b	c\nd"), "{text:?}");
+}

@@ -305,3 +305,263 @@ fn wait_polls_through_passing_failures_and_stops_on_real_ones() {
         .unwrap_err();
     assert_eq!(err.api_code(), Some(2100));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile servers (issue 11): a wait's timeout cuts off a poll in flight, the interval cannot
+// be zero, and an endless list of pages ends.
+// ---------------------------------------------------------------------------------------------
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+
+use common::server::{json_reply, Server};
+
+/// A server on 127.0.0.1 that accepts every connection, reads the request, and then runs
+/// `behave` on the socket (for at most 30 s, or until the client hangs up).
+fn hostile_server(behave: fn(&mut TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
+                let mut buf = [0u8; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                behave(&mut stream);
+            });
+        }
+    });
+    url
+}
+
+/// Says nothing, keeps the connection open.
+fn silent(stream: &mut TcpStream) {
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// Sends a status line and headers promising a body, then one byte of it every 100 ms (so no
+/// read ever times out).
+fn dripping(stream: &mut TcpStream) {
+    let head =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
+    if stream.write_all(head).is_err() {
+        return;
+    }
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if stream
+            .write_all(b" ")
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_wait_timeout_cuts_off_a_poll_to_a_silent_or_dripping_server() {
+    for (name, behave) in [
+        ("silent", silent as fn(&mut TcpStream)),
+        ("dripping", dripping),
+    ] {
+        let url = hostile_server(behave);
+        // The default client: 20 s read timeout, three attempts.
+        let api = BulkImportApi::new(&url, "").unwrap();
+        let started = Instant::now();
+        let err = api
+            .wait_for_import(
+                &JobRequest::new("1"),
+                &WaitOptions::new().timeout(Duration::from_secs(1)),
+            )
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(2500),
+            "{name}: a 1 s wait took {took:?}"
+        );
+        assert!(matches!(err, Error::WaitTimedOut { .. }), "{name}: {err:?}");
+        assert!(err.is_timeout());
+    }
+}
+
+#[test]
+fn a_poll_never_outlives_the_wait_even_with_a_short_interval() {
+    // The first poll times out after 700 ms; the second starts with 300 ms left and is cut
+    // off when they are up, not 700 ms later.
+    let url = hostile_server(silent);
+    let api = BulkImportApi::builder(&url)
+        .timeout(Duration::from_millis(700))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = api
+        .wait_for_import(
+            &JobRequest::new("1"),
+            &WaitOptions::new()
+                .interval(Duration::from_millis(10))
+                .timeout(Duration::from_millis(1000)),
+        )
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(1000) && took < Duration::from_millis(1300),
+        "a 1 s wait took {took:?}"
+    );
+}
+
+#[test]
+fn a_zero_or_sub_millisecond_interval_is_refused_before_polling() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let api = BulkImportApi::builder("http://127.0.0.1:9")
+        .transport(FnTransport::new(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(http::Response::new(
+                br#"{"code":0,"data":{"jobId":"1","state":"Importing","progress":1}}"#.to_vec(),
+            ))
+        }))
+        .build()
+        .unwrap();
+    for interval in [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_micros(999),
+    ] {
+        let err = api
+            .wait_for_import(
+                &JobRequest::new("1"),
+                &WaitOptions::new()
+                    .interval(interval)
+                    .timeout(Duration::from_millis(200)),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest(m) if m.contains("interval")),
+            "{interval:?}: {err:?}"
+        );
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing was sent");
+    // 1 ms is the shortest interval accepted.
+    let err = api
+        .wait_for_import(
+            &JobRequest::new("1"),
+            &WaitOptions::new()
+                .interval(Duration::from_millis(1))
+                .timeout(Duration::from_millis(50)),
+        )
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+/// A `list` page of `size` new jobs that says there are many more.
+fn endless_page(page: usize, size: usize) -> String {
+    let records: Vec<String> = (0..size)
+        .map(|i| format!(r#"{{"jobId":"p{page}-{i}","state":"Completed"}}"#))
+        .collect();
+    format!(
+        r#"{{"code":0,"data":{{"count":1000000000,"currentPage":{},"pageSize":{size},"records":[{}]}}}}"#,
+        page + 1,
+        records.join(",")
+    )
+}
+
+#[test]
+fn an_endless_list_ends_with_an_error_after_1000_pages_by_default() {
+    // Over real TCP: one more page is scripted than the limit allows.
+    let server = Server::start(
+        (0..1001)
+            .map(|page| json_reply(&endless_page(page, 2)))
+            .collect(),
+    );
+    let api = BulkImportApi::new(server.url(), "").unwrap();
+    let mut pages = api.list_all_import_jobs(&ListImportJobsRequest::new().page_size(2));
+    let mut records = 0;
+    let err = loop {
+        match pages.next() {
+            Some(Ok(_)) => records += 1,
+            Some(Err(err)) => break err,
+            None => panic!("ended without an error after {records} records"),
+        }
+    };
+    assert_eq!(records, 2000);
+    assert_eq!(server.requests().len(), 1000);
+    assert!(
+        matches!(
+            err,
+            Error::TooManyPages {
+                pages: 1000,
+                records: 2000
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("1000 pages") && text.contains("max_pages"),
+        "{text}"
+    );
+    assert!(pages.next().is_none(), "the error ends the iteration");
+}
+
+#[test]
+fn max_pages_sets_the_bound_and_pages_stay_lazy() {
+    let server = Server::start(
+        (0..10)
+            .map(|page| json_reply(&endless_page(page, 3)))
+            .collect(),
+    );
+    let api = BulkImportApi::new(server.url(), "").unwrap();
+    let request = ListImportJobsRequest::new().page_size(3);
+
+    // Lazy: the first record costs one request.
+    let first = api.list_all_import_jobs(&request).next().unwrap().unwrap();
+    assert_eq!(first.job_id, "p0-0");
+    assert_eq!(server.requests().len(), 1);
+
+    let results: Vec<_> = api.list_all_import_jobs(&request).max_pages(2).collect();
+    assert_eq!(results.len(), 7, "two pages of three, then the error");
+    assert!(results[..6].iter().all(Result::is_ok));
+    assert!(
+        matches!(
+            results[6],
+            Err(Error::TooManyPages {
+                pages: 2,
+                records: 6
+            })
+        ),
+        "{:?}",
+        results[6]
+    );
+    assert_eq!(server.requests().len(), 3);
+
+    // A list that ends within the bound is not an error.
+    let short = r#"{"code":0,"data":{"count":1,"currentPage":1,"pageSize":3,"records":[{"jobId":"x","state":"Completed"}]}}"#;
+    let server = Server::start(vec![json_reply(short)]);
+    let api = BulkImportApi::new(server.url(), "").unwrap();
+    let ids: Vec<String> = api
+        .list_all_import_jobs(&request)
+        .max_pages(1)
+        .map(|r| r.unwrap().job_id)
+        .collect();
+    assert_eq!(ids, ["x"]);
+}
