@@ -1,10 +1,10 @@
 //! The emulator's job store: import jobs and how they move through their states.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
 use super::{Flavor, Timing};
 use crate::ImportJobState;
@@ -66,6 +66,10 @@ pub(crate) struct Job {
     changed: Instant,
     /// Rows and bytes of each source group, in `sources` order.
     groups: Vec<GroupSize>,
+    /// The idempotency key (scope, key) that names this job, if any.
+    key: Option<(String, String)>,
+    /// About how many bytes the job takes in memory.
+    bytes: usize,
 }
 
 /// The rows and bytes of one source group (one file, or the `.npy` files of one batch).
@@ -87,6 +91,19 @@ pub(crate) struct NewJob {
     /// The true size of each source group when the emulator read the files; `None` gives
     /// every group the configured rows per file (and 128 bytes a row).
     pub(crate) sizes: Option<Vec<GroupSize>>,
+}
+
+impl NewJob {
+    /// About how many bytes the job will take in memory.
+    fn bytes(&self) -> usize {
+        let strings = self.db.len() + self.target.len() + self.collection.len();
+        let sources: usize = self
+            .sources
+            .iter()
+            .map(|g| 24 + g.iter().map(|p| 24 + p.len()).sum::<usize>())
+            .sum();
+        256 + strings + sources + 16 * self.sources.len()
+    }
 }
 
 impl Job {
@@ -183,111 +200,207 @@ impl Job {
         }
     }
 
-    /// The record of this job in a `list` reply.
-    pub(crate) fn record(&self, flavor: Flavor) -> Value {
-        let mut record = Map::new();
-        record.insert("jobId".into(), json!(self.id));
-        record.insert("collectionName".into(), json!(self.collection));
-        record.insert("state".into(), json!(self.stage.state().as_str()));
-        if flavor == Flavor::Milvus {
-            record.insert("progress".into(), json!(self.stage.progress()));
-            if !self.reason().is_empty() {
-                record.insert("reason".into(), json!(self.reason()));
-            }
-        }
-        Value::Object(record)
+    /// Writes the record of this job in a `list` reply (a JSON object) to `out`.
+    pub(crate) fn write_record(&self, flavor: Flavor, out: &mut Vec<u8>) {
+        let state = self.stage.state();
+        let milvus = flavor == Flavor::Milvus;
+        let record = Record {
+            job_id: &self.id,
+            collection_name: &self.collection,
+            state: state.as_str(),
+            progress: milvus.then(|| self.stage.progress()),
+            reason: Some(self.reason()).filter(|r| milvus && !r.is_empty()),
+        };
+        write_json(out, &record);
     }
 
-    /// The `data` of a `describe` reply.
-    pub(crate) fn describe(&self, flavor: Flavor) -> Value {
-        let progress = self.stage.progress();
-        let details: Vec<Value> = self
-            .sources
-            .iter()
-            .zip(&self.groups)
-            .map(|(group, size)| {
-                let (state, group_progress, imported) = match &self.stage {
-                    Stage::Pending | Stage::Other(_) => ("Pending", 0, 0),
-                    Stage::Importing(p) => ("InProgress", *p, percent_of(size.rows, *p)),
-                    Stage::Failed(_) => ("Failed", 0, 0),
-                    _ => ("Completed", 100, size.rows),
-                };
-                let mut detail = Map::new();
-                detail.insert("fileName".into(), json!(Self::file_name(group)));
-                detail.insert("fileSize".into(), json!(size.bytes));
-                detail.insert("progress".into(), json!(group_progress));
-                detail.insert("completeTime".into(), json!(self.complete_time()));
-                detail.insert("state".into(), json!(state));
-                detail.insert("importedRows".into(), json!(imported));
-                match flavor {
-                    Flavor::Milvus => {
-                        detail.insert("totalRows".into(), json!(size.rows));
-                        if !self.reason().is_empty() {
-                            detail.insert("reason".into(), json!(self.reason()));
-                        }
-                    }
-                    Flavor::Cloud => {
-                        detail.insert("reason".into(), json!(self.reason()));
-                    }
-                }
-                Value::Object(detail)
-            })
-            .collect();
-        let file_size = self.file_size();
-        let mut data = Map::new();
-        data.insert("jobId".into(), json!(self.id));
-        data.insert("collectionName".into(), json!(self.collection));
+    /// Writes the `data` of a `describe` reply (a JSON object) to `out`, without building it
+    /// first: a job with many files costs its reply's size, not many times that.
+    pub(crate) fn write_describe(&self, flavor: Flavor, out: &mut Vec<u8>) {
+        let state = self.stage.state();
+        let complete_time = self.complete_time();
+        let reason = self.reason();
+        let details = Details {
+            job: self,
+            flavor,
+            complete_time: &complete_time,
+        };
         match flavor {
-            Flavor::Milvus => {
-                data.insert("createTime".into(), json!(rfc3339(self.created)));
-                data.insert("completeTime".into(), json!(self.complete_time()));
-                data.insert("state".into(), json!(self.stage.state().as_str()));
-                data.insert("progress".into(), json!(progress));
-                data.insert("importedRows".into(), json!(self.imported_rows()));
-                data.insert("totalRows".into(), json!(self.total_rows()));
-                if !self.reason().is_empty() {
-                    data.insert("reason".into(), json!(self.reason()));
-                }
-                data.insert("fileSize".into(), json!(file_size));
-            }
+            Flavor::Milvus => write_json(
+                out,
+                &MilvusDescribe {
+                    job_id: &self.id,
+                    collection_name: &self.collection,
+                    create_time: rfc3339(self.created),
+                    complete_time: &complete_time,
+                    state: state.as_str(),
+                    progress: self.stage.progress(),
+                    imported_rows: self.imported_rows(),
+                    total_rows: self.total_rows(),
+                    reason: Some(reason).filter(|r| !r.is_empty()),
+                    file_size: self.file_size(),
+                    details,
+                },
+            ),
             Flavor::Cloud => {
                 let names: Vec<&str> = self.sources.iter().flatten().map(String::as_str).collect();
-                data.insert("fileName".into(), json!(names.join(",")));
-                data.insert("fileSize".into(), json!(file_size));
-                data.insert("state".into(), json!(self.stage.state().as_str()));
-                data.insert("progress".into(), json!(progress));
-                data.insert("completeTime".into(), json!(self.complete_time()));
-                data.insert("reason".into(), json!(self.reason()));
-                data.insert("totalRows".into(), json!(self.total_rows()));
+                write_json(
+                    out,
+                    &CloudDescribe {
+                        job_id: &self.id,
+                        collection_name: &self.collection,
+                        file_name: names.join(","),
+                        file_size: self.file_size(),
+                        state: state.as_str(),
+                        progress: self.stage.progress(),
+                        complete_time: &complete_time,
+                        reason,
+                        total_rows: self.total_rows(),
+                        details,
+                    },
+                )
             }
         }
-        data.insert("details".into(), Value::Array(details));
-        Value::Object(data)
     }
 }
 
+/// Serializes `value` to the end of `out`.
+fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
+    // Writing these plain structs to a Vec cannot fail.
+    serde_json::to_writer(out, value).expect("serializable");
+}
+
+/// A job in a `list` reply.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Record<'a> {
+    job_id: &'a str,
+    collection_name: &'a str,
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    progress: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+/// A Milvus `describe` reply's `data`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MilvusDescribe<'a> {
+    job_id: &'a str,
+    collection_name: &'a str,
+    create_time: String,
+    complete_time: &'a str,
+    state: &'a str,
+    progress: u32,
+    imported_rows: u64,
+    total_rows: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    file_size: u64,
+    details: Details<'a>,
+}
+
+/// A Zilliz Cloud `describe` reply's `data`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudDescribe<'a> {
+    job_id: &'a str,
+    collection_name: &'a str,
+    file_name: String,
+    file_size: u64,
+    state: &'a str,
+    progress: u32,
+    complete_time: &'a str,
+    reason: &'a str,
+    total_rows: u64,
+    details: Details<'a>,
+}
+
+/// A `describe` reply's `details`, one per source group, serialized as they are made.
+struct Details<'a> {
+    job: &'a Job,
+    flavor: Flavor,
+    complete_time: &'a str,
+}
+
+/// One source group in `details`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail<'a> {
+    file_name: String,
+    file_size: u64,
+    progress: u32,
+    complete_time: &'a str,
+    state: &'a str,
+    imported_rows: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+impl Serialize for Details<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let job = self.job;
+        let reason = job.reason();
+        serializer.collect_seq(job.sources.iter().zip(&job.groups).map(|(group, size)| {
+            let (state, progress, imported) = match &job.stage {
+                Stage::Pending | Stage::Other(_) => ("Pending", 0, 0),
+                Stage::Importing(p) => ("InProgress", *p, percent_of(size.rows, *p)),
+                Stage::Failed(_) => ("Failed", 0, 0),
+                _ => ("Completed", 100, size.rows),
+            };
+            let milvus = self.flavor == Flavor::Milvus;
+            Detail {
+                file_name: Job::file_name(group),
+                file_size: size.bytes,
+                progress,
+                complete_time: self.complete_time,
+                state,
+                imported_rows: imported,
+                total_rows: milvus.then_some(size.rows),
+                reason: Some(reason).filter(|r| !milvus || !r.is_empty()),
+            }
+        }))
+    }
+}
+
+/// Jobs kept at most (the default of [`Jobs::set_max_jobs`]).
+pub(crate) const MAX_JOBS: usize = 10_000;
+/// About how many bytes of jobs are kept at most.
+const MAX_JOB_BYTES: usize = 256 << 20;
+
 static SEEDS: AtomicU64 = AtomicU64::new(1);
 
-/// All jobs, in creation order, with the idempotency keys that point at them.
+/// All jobs, in creation order, with the idempotency keys that point at them. At most
+/// [`set_max_jobs`](Self::set_max_jobs) jobs (and about [`MAX_JOB_BYTES`]) are kept: the oldest
+/// finished ones make room for new ones.
 #[derive(Debug)]
 pub(crate) struct Jobs {
-    jobs: Vec<Job>,
-    by_id: HashMap<String, usize>,
+    /// By sequence number: creation order.
+    jobs: BTreeMap<u64, Job>,
+    by_id: HashMap<String, u64>,
     /// (scope: target, database and collection; Idempotency-Key) → job id.
     idempotency: HashMap<(String, String), String>,
+    next_seq: u64,
     next_id: u64,
     rng: u64,
     flavor: Flavor,
     timing: Timing,
     rows_per_group: u64,
+    max_jobs: usize,
+    /// The sum of the jobs' [`Job::bytes`].
+    bytes: usize,
 }
 
 impl Jobs {
     pub(crate) fn new(flavor: Flavor, timing: Timing, rows_per_group: u64) -> Self {
         Jobs {
-            jobs: Vec::new(),
+            jobs: BTreeMap::new(),
             by_id: HashMap::new(),
             idempotency: HashMap::new(),
+            next_seq: 0,
             // Milvus ids are large decimal int64s; start from a realistic one.
             next_id: 453_240_863_839_750_922,
             // Each emulator in a process gets its own id sequence.
@@ -295,7 +408,14 @@ impl Jobs {
             flavor,
             timing,
             rows_per_group,
+            max_jobs: MAX_JOBS,
+            bytes: 0,
         }
+    }
+
+    /// Keep at most `max` jobs (at least 1).
+    pub(crate) fn set_max_jobs(&mut self, max: usize) {
+        self.max_jobs = max.max(1);
     }
 
     fn new_id(&mut self) -> String {
@@ -321,8 +441,43 @@ impl Jobs {
         }
     }
 
-    /// Adds a job and returns its id.
+    /// Makes room for `new`, dropping the oldest finished (`Completed` or `Failed`) jobs while
+    /// the store is full; false if it is still full (every job kept is unfinished).
+    pub(crate) fn make_room(&mut self, new: &NewJob) -> bool {
+        let need = new.bytes();
+        let now = Instant::now();
+        while self.jobs.len() >= self.max_jobs || self.bytes + need > MAX_JOB_BYTES {
+            let timing = self.timing;
+            let oldest = self.jobs.iter_mut().find_map(|(&seq, job)| {
+                job.catch_up(timing, now);
+                matches!(job.stage, Stage::Completed | Stage::Failed(_)).then_some(seq)
+            });
+            let Some(seq) = oldest else {
+                return false;
+            };
+            self.remove(seq);
+        }
+        true
+    }
+
+    fn remove(&mut self, seq: u64) {
+        let Some(job) = self.jobs.remove(&seq) else {
+            return;
+        };
+        self.by_id.remove(&job.id);
+        if let Some(key) = job.key {
+            if self.idempotency.get(&key) == Some(&job.id) {
+                self.idempotency.remove(&key);
+            }
+        }
+        self.bytes -= job.bytes;
+    }
+
+    /// Adds a job and returns its id, [making room](Self::make_room) for it (past the cap if no
+    /// finished job can go).
     pub(crate) fn insert(&mut self, new: NewJob) -> String {
+        self.make_room(&new);
+        let bytes = new.bytes();
         let id = self.new_id();
         let default = GroupSize {
             rows: self.rows_per_group,
@@ -346,10 +501,15 @@ impl Jobs {
             completed: None,
             changed: Instant::now(),
             groups,
+            key: None,
+            bytes,
         };
         job.set_stage(new.stage);
-        self.by_id.insert(id.clone(), self.jobs.len());
-        self.jobs.push(job);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.bytes += bytes;
+        self.by_id.insert(id.clone(), seq);
+        self.jobs.insert(seq, job);
         id
     }
 
@@ -360,14 +520,18 @@ impl Jobs {
     }
 
     pub(crate) fn remember(&mut self, scope: &str, key: &str, id: &str) {
-        self.idempotency
-            .insert((scope.to_string(), key.to_string()), id.to_string());
+        let key = (scope.to_string(), key.to_string());
+        if let Some(job) = self.by_id.get(id).and_then(|seq| self.jobs.get_mut(seq)) {
+            job.key = Some(key.clone());
+        }
+        self.idempotency.insert(key, id.to_string());
     }
 
     /// The job `id`, brought up to date with the clock.
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Job> {
         let timing = self.timing;
-        let job = self.by_id.get(id).map(|&i| &mut self.jobs[i])?;
+        let seq = self.by_id.get(id)?;
+        let job = self.jobs.get_mut(seq)?;
         job.catch_up(timing, Instant::now());
         Some(job)
     }
@@ -376,10 +540,10 @@ impl Jobs {
     pub(crate) fn matching(&mut self, keep: impl Fn(&Job) -> bool) -> Vec<&Job> {
         let now = Instant::now();
         let timing = self.timing;
-        for job in &mut self.jobs {
+        for job in self.jobs.values_mut() {
             job.catch_up(timing, now);
         }
-        self.jobs.iter().filter(|job| keep(job)).collect()
+        self.jobs.values().filter(|job| keep(job)).collect()
     }
 
     pub(crate) fn timing(&self) -> Timing {
@@ -387,7 +551,7 @@ impl Jobs {
     }
 
     pub(crate) fn advance_all(&mut self, steps: u32) {
-        for job in &mut self.jobs {
+        for job in self.jobs.values_mut() {
             job.advance(steps);
         }
     }

@@ -62,10 +62,18 @@
 //! serves `commit`/`abort`.
 //!
 //! As an HTTP server it answers `OPTIONS` as a CORS preflight (204), sends no body for `HEAD`,
-//! reads `Content-Length` and chunked bodies (16 MiB at most), answers `Expect: 100-continue`,
-//! keeps HTTP/1.1 connections alive (60 s idle), closes HTTP/1.0 ones after each reply, gives a
-//! request 30 s from its first byte to arrive whole, and serves at most 256 connections at once
-//! (503 beyond).
+//! reads `Content-Length` and chunked bodies (16 MiB of data at most, 413 beyond; 256 MiB for
+//! all connections at once), answers `Expect: 100-continue`, keeps HTTP/1.1 connections alive
+//! (60 s idle, 5 s while more than 128 connections are open), closes HTTP/1.0 ones after each
+//! reply, and serves at most 256 connections at once. It bounds what a request can make it
+//! hold and refuses, then closes the connection: a head over 64 KiB or 100 fields (431), chunk
+//! trailers over the same (431), chunk-size lines over 1 KiB or 16 KiB of chunk extensions in
+//! a body (400), a request with both `Content-Length` and `Transfer-Encoding` (400). A new
+//! connection has 10 s to send its first head, any head must arrive within 10 s of its first
+//! byte and a whole request within 30 s, and a reply must be taken within 30 s. At 256
+//! connections a new one closes the one that has waited longest for a request (idle or slow
+//! clients cannot lock others out); only when all are busy with a request is it answered
+//! 503.
 //!
 //! # Reading files
 //!
@@ -162,6 +170,12 @@ pub(crate) struct Config {
     pub(crate) databases: Vec<String>,
     pub(crate) cluster_id: Option<String>,
     pub(crate) record_limit: usize,
+    /// Body bytes recorded per request.
+    pub(crate) record_body_limit: usize,
+    /// Bytes recorded in all (about).
+    pub(crate) record_bytes_limit: usize,
+    /// Jobs kept at most.
+    pub(crate) max_jobs: usize,
     /// Cloud flavor: the object store volumes' `apply` hands out.
     pub(crate) volumes: volumes::VolumeSettings,
     /// Collections known from the start: (database, name, schema).
@@ -185,6 +199,9 @@ impl EmulatorConfig {
                 databases: vec!["default".into()],
                 cluster_id: None,
                 record_limit: 10_000,
+                record_body_limit: 1 << 20,
+                record_bytes_limit: 64 << 20,
+                max_jobs: jobs::MAX_JOBS,
                 volumes: Default::default(),
                 #[cfg(feature = "writer")]
                 collections: Vec::new(),
@@ -257,6 +274,32 @@ impl EmulatorConfig {
     /// 0 records nothing, for a long-running emulator nobody inspects).
     pub fn record_limit(mut self, limit: usize) -> Self {
         self.inner.record_limit = limit;
+        self
+    }
+
+    /// Record at most `bytes` of each request's body (default 1 MiB): a longer body is
+    /// recorded cut to its first `bytes`, and its [`json`](RecordedRequest::json) is `None`.
+    /// The whole body is still served.
+    pub fn record_body_limit(mut self, bytes: usize) -> Self {
+        self.inner.record_body_limit = bytes;
+        self
+    }
+
+    /// Keep about `bytes` of recorded requests at most, headers and bodies (default 64 MiB),
+    /// forgetting the oldest first. Bodies are kept as received and parsed as JSON only when
+    /// [`Emulator::requests`] is called, so recording costs what the requests weigh.
+    pub fn record_bytes_limit(mut self, bytes: usize) -> Self {
+        self.inner.record_bytes_limit = bytes;
+        self
+    }
+
+    /// Keep at most `max` import jobs (default 10 000; at least 1). At the cap a new job
+    /// takes the place of the oldest finished (`Completed` or `Failed`) one, which is then
+    /// unknown to `describe`; when every job kept is unfinished, `create` is refused with code
+    /// 2100, as Milvus does when its import-job limit is reached. About 256 MiB of jobs (their
+    /// file paths, mostly) are kept at most in the same way.
+    pub fn max_jobs(mut self, max: usize) -> Self {
+        self.inner.max_jobs = max.max(1);
         self
     }
 
@@ -349,6 +392,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("databases", &c.databases)
             .field("cluster_id", &c.cluster_id)
             .field("record_limit", &c.record_limit)
+            .field("record_body_limit", &c.record_body_limit)
+            .field("record_bytes_limit", &c.record_bytes_limit)
+            .field("max_jobs", &c.max_jobs)
             .field("volumes", &c.volumes);
         #[cfg(feature = "writer")]
         {
@@ -373,9 +419,10 @@ pub struct RecordedRequest {
     pub path: String,
     /// The headers (`Authorization` marked sensitive, so `Debug` hides it).
     pub headers: http::HeaderMap,
-    /// The body as received.
+    /// The body as received (its first
+    /// [`record_body_limit`](EmulatorConfig::record_body_limit) bytes).
     pub body: Vec<u8>,
-    /// The body parsed as JSON, when it is JSON.
+    /// The body parsed as JSON, when it is JSON (and was not cut).
     pub json: Option<serde_json::Value>,
 }
 
@@ -506,24 +553,16 @@ impl Emulator {
     }
 
     /// The requests received so far, oldest first (at most the
-    /// [`record_limit`](EmulatorConfig::record_limit) latest).
+    /// [`record_limit`](EmulatorConfig::record_limit) latest, within the
+    /// [`record_bytes_limit`](EmulatorConfig::record_bytes_limit); bodies cut to the
+    /// [`record_body_limit`](EmulatorConfig::record_body_limit)).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.service
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.service.requests()
     }
 
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
-        self.service
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.service.clear_requests();
     }
 
     /// Adds a job in any state and returns its id.

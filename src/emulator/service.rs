@@ -2,6 +2,7 @@
 //! the real servers (wire-protocol.md §2–§5).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
 use std::sync::Mutex;
 
 use http::HeaderMap;
@@ -45,6 +46,20 @@ impl Reply {
 
     fn ok(data: Value) -> Reply {
         Reply::json(200, json!({"code": 0, "data": data}))
+    }
+
+    /// A success whose `data` `write_data` writes (as JSON) straight into the reply's body.
+    fn ok_with(write_data: impl FnOnce(&mut Vec<u8>)) -> Reply {
+        let mut body = Vec::with_capacity(256);
+        body.extend_from_slice(br#"{"code":0,"data":"#);
+        write_data(&mut body);
+        body.push(b'}');
+        Reply {
+            status: 200,
+            content_type: "application/json; charset=utf-8",
+            headers: &[],
+            body,
+        }
     }
 
     /// A business error: HTTP 200 with a `code` and `message`, as Milvus sends them.
@@ -193,7 +208,8 @@ impl Body<'_> {
 pub(crate) struct Service {
     pub(crate) config: Config,
     pub(crate) jobs: Mutex<Jobs>,
-    pub(crate) requests: Mutex<VecDeque<RecordedRequest>>,
+    /// The requests recorded for [`Emulator::requests`](super::Emulator::requests).
+    requests: Mutex<Records>,
     /// Zilliz Cloud volumes (cloud flavor).
     volumes: Mutex<super::volumes::Volumes>,
     /// Milvus: the databases (`default`, configured ones, and those collections were created
@@ -205,6 +221,42 @@ pub(crate) struct Service {
     /// The "bucket" imports read files from.
     #[cfg(feature = "writer")]
     root: Option<files::Root>,
+}
+
+/// A request as recorded: [`RecordedRequest`] without its parsed body.
+struct Recorded {
+    method: String,
+    path: String,
+    headers: HeaderMap,
+    /// The body, or its first `record_body_limit` bytes.
+    body: Vec<u8>,
+    /// Whether the body was cut.
+    cut: bool,
+    /// About how many bytes this record takes.
+    bytes: usize,
+}
+
+impl Recorded {
+    fn to_request(&self) -> RecordedRequest {
+        RecordedRequest {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            json: if self.cut {
+                None
+            } else {
+                serde_json::from_slice(&self.body).ok()
+            },
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// The requests recorded, and about how many bytes they take.
+#[derive(Default)]
+struct Records {
+    list: VecDeque<Recorded>,
+    bytes: usize,
 }
 
 /// Where the import-job endpoints live.
@@ -234,7 +286,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Service {
     pub(crate) fn new(config: Config) -> Self {
-        let jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
+        let mut jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
+        jobs.set_max_jobs(config.max_jobs);
         #[cfg(feature = "writer")]
         let collections = {
             let mut collections = Collections::new();
@@ -251,7 +304,7 @@ impl Service {
             root: config.data_root.as_deref().map(files::Root::new),
             config,
             jobs: Mutex::new(jobs),
-            requests: Mutex::new(VecDeque::new()),
+            requests: Mutex::default(),
             volumes: Mutex::default(),
         }
     }
@@ -277,30 +330,59 @@ impl Service {
         lock(&self.collections).insert(db, name, schema);
     }
 
+    /// Records `request` for [`Emulator::requests`](super::Emulator::requests): at most
+    /// `record_body_limit` bytes of its body (unparsed: it is parsed when asked for), and at
+    /// most `record_limit` requests and about `record_bytes_limit` bytes in all, the oldest
+    /// forgotten first.
     fn record(&self, request: &Incoming) {
-        let limit = self.config.record_limit;
-        if limit == 0 {
+        let config = &self.config;
+        if config.record_limit == 0 {
+            return;
+        }
+        let cut = request.body.len() > config.record_body_limit;
+        let body = &request.body[..request.body.len().min(config.record_body_limit)];
+        let head_bytes: usize = request
+            .headers
+            .iter()
+            .map(|(name, value)| 48 + name.as_str().len() + value.len())
+            .sum();
+        let bytes = 256 + request.method.len() + request.path.len() + head_bytes + body.len();
+        if bytes > config.record_bytes_limit {
             return;
         }
         let mut headers = request.headers.clone();
         if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
             value.set_sensitive(true);
         }
-        let recorded = RecordedRequest {
+        let recorded = Recorded {
             method: request.method.clone(),
             path: request.path.clone(),
             headers,
-            json: serde_json::from_slice(&request.body).ok(),
-            body: request.body.clone(),
+            body: body.to_vec(),
+            cut,
+            bytes,
         };
-        let mut requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if requests.len() >= limit {
-            requests.pop_front();
+        let mut records = lock(&self.requests);
+        while !records.list.is_empty()
+            && (records.list.len() >= config.record_limit
+                || records.bytes + bytes > config.record_bytes_limit)
+        {
+            if let Some(old) = records.list.pop_front() {
+                records.bytes -= old.bytes;
+            }
         }
-        requests.push_back(recorded);
+        records.bytes += bytes;
+        records.list.push_back(recorded);
+    }
+
+    /// The requests recorded, oldest first, their bodies parsed as JSON now.
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        let records = lock(&self.requests);
+        records.list.iter().map(Recorded::to_request).collect()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        *lock(&self.requests) = Records::default();
     }
 
     /// The route of a request: import jobs under [`IMPORT_PREFIX`], then the other paths. Every
@@ -459,6 +541,14 @@ impl Service {
                 return Ok(Reply::ok(json!({"jobId": id})));
             }
         }
+        if !jobs.make_room(&new) {
+            // As Milvus when its import-job limit (`maxImportJobNum`) is reached.
+            return Err(Reply::error(
+                2100,
+                "The number of jobs has reached the limit, please try again later: importing \
+                 data failed",
+            ));
+        }
         let id = jobs.insert(new);
         if let Some(key) = &key {
             jobs.remember(&scope, key, &id);
@@ -590,12 +680,21 @@ impl Service {
         let collection = body.string("collectionName")?;
         let db = self.database(&body.string("dbName")?, headers)?;
         let mut jobs = self.jobs();
-        let records: Vec<Value> = jobs
-            .matching(|job| job.db == db && (collection.is_empty() || job.collection == collection))
-            .into_iter()
-            .map(|job| job.record(Flavor::Milvus))
-            .collect();
-        Ok(Reply::ok(json!({ "records": records })))
+        let records = jobs.matching(|job| {
+            job.db == db && (collection.is_empty() || job.collection == collection)
+        });
+        // Written straight into the reply: a long list costs its size, not many times that.
+        Ok(Reply::ok_with(|out| {
+            out.reserve(records.len() * 96);
+            out.extend_from_slice(br#"{"records":["#);
+            for (i, job) in records.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                job.write_record(Flavor::Milvus, out);
+            }
+            out.extend_from_slice(b"]}");
+        }))
     }
 
     /// Zilliz Cloud: the cluster, or `project/region`, a request addresses.
@@ -717,18 +816,21 @@ impl Service {
         });
         let start =
             usize::try_from((current_page - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
-        let records: Vec<Value> = all
-            .iter()
-            .skip(start)
-            .take(page_size as usize)
-            .map(|job| job.record(Flavor::Cloud))
-            .collect();
-        Ok(Reply::ok(json!({
-            "count": all.len(),
-            "currentPage": current_page,
-            "pageSize": page_size,
-            "records": records,
-        })))
+        Ok(Reply::ok_with(|out| {
+            let _ = write!(
+                out,
+                r#"{{"count":{},"currentPage":{current_page},"pageSize":{page_size},"records":["#,
+                all.len()
+            );
+            let page = all.iter().skip(start).take(page_size as usize);
+            for (i, job) in page.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                job.write_record(Flavor::Cloud, out);
+            }
+            out.extend_from_slice(b"]}");
+        }))
     }
 
     /// The job id and target of a describe/commit/abort request. Milvus parses the id as an
@@ -766,11 +868,11 @@ impl Service {
             .get_mut(&id)
             .filter(|job| job.target == target)
             .ok_or_else(|| not_found(flavor, &id))?;
-        let data = job.describe(flavor);
+        let reply = Reply::ok_with(|out| job.write_describe(flavor, out));
         if per_poll {
             job.step();
         }
-        Ok(Reply::ok(data))
+        Ok(reply)
     }
 
     /// Commit (`commit == true`) or abort a two-phase job.
