@@ -7,9 +7,11 @@
 //! `MILVUS_TOKEN` cannot leak in, and every run is killed after 20 s.
 
 use std::collections::HashSet;
-use std::io::Read;
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -799,4 +801,514 @@ fn help_and_version_exit_0() {
     let out = run_env(&["--help"], &[("MILVUS_TOKEN", "hidden-token")]);
     assert!(!out.stdout.contains("hidden-token"), "{out:#?}");
     run_env(&["--version"], &[]).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile servers (issue 11): closed pipes, terminal control sequences, tiny durations,
+// streaming `list --all`, the page bound
+// ---------------------------------------------------------------------------------------------
+
+type Handler = dyn Fn(&str, &Value) -> (u16, String) + Send + Sync;
+
+/// A scripted HTTP/1.1 server on real TCP (keep-alive, `Content-Length` bodies): each
+/// request's path and JSON body go to `handler`, whose `(status, body)` is the reply. It
+/// serves until the test process ends.
+fn scripted_server(
+    handler: impl Fn(&str, &Value) -> (u16, String) + Send + Sync + 'static,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handler: Arc<Handler> = Arc::new(handler);
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let handler = handler.clone();
+            thread::spawn(move || serve_connection(stream, &*handler));
+        }
+    });
+    url
+}
+
+fn serve_connection(stream: TcpStream, handler: &Handler) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let (status, reply) = handler(&path, &json);
+        // One write: a head and a body in two would wait for a delayed ACK (Nagle).
+        let whole = format!(
+            "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        if writer.write_all(whole.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A gate a server handler waits at until the test opens it (at most 10 s).
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+
+    fn wait(&self) {
+        let (lock, cvar) = &*self.0;
+        let guard = lock.lock().unwrap();
+        let _ = cvar
+            .wait_timeout_while(guard, Duration::from_secs(10), |open| !*open)
+            .unwrap();
+    }
+}
+
+/// A `milvus-import` child (no inherited MILVUS_* variables), killed and reaped on drop.
+struct Running(Child);
+
+impl Running {
+    fn spawn(args: &[&str]) -> Running {
+        let child = Command::new(BIN)
+            .args(args)
+            .env_remove("MILVUS_URI")
+            .env_remove("MILVUS_TOKEN")
+            .env_remove("ZILLIZ_CLUSTER_ID")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        Running(child)
+    }
+
+    /// Waits up to 20 s for the exit.
+    fn wait(&mut self, what: &str) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: still running after 20 s"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+fn read_all(mut from: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = from.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// The page asked for (`currentPage`, 1 when absent).
+fn page_of(body: &Value) -> u64 {
+    body["currentPage"].as_u64().unwrap_or(1)
+}
+
+/// A Zilliz-style list reply: `records` for page `page` of size `size`.
+fn page_reply(records: Vec<Value>, page: u64, size: u64, count: u64) -> String {
+    json!({"code": 0, "data": {
+        "records": records, "currentPage": page, "pageSize": size, "count": count,
+    }})
+    .to_string()
+}
+
+fn record(id: &str) -> Value {
+    json!({"jobId": id, "collectionName": "books", "state": "Completed", "progress": 100})
+}
+
+#[test]
+fn list_all_prints_each_page_as_it_arrives() {
+    for output in ["json", "table"] {
+        let gate = Gate::default();
+        let held = gate.clone();
+        let url = scripted_server(move |_, body| match page_of(body) {
+            1 => (
+                200,
+                page_reply(vec![record("job-1"), record("job-2")], 1, 2, 3),
+            ),
+            page => {
+                // The second page waits until the test has seen the first one printed.
+                held.wait();
+                (200, page_reply(vec![record("job-3")], page, 2, 3))
+            }
+        });
+        let mut child = Running::spawn(&[
+            "--uri",
+            &url,
+            "list",
+            "--all",
+            "--page-size",
+            "2",
+            "--output",
+            output,
+        ]);
+        let stderr = read_all(child.0.stderr.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        let stdout = BufReader::new(child.0.stdout.take().unwrap());
+        let reader = thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen: Vec<String> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while !seen.iter().any(|l| l.contains("job-2")) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => break,
+            }
+        }
+        let streamed =
+            seen.iter().any(|l| l.contains("job-1")) && seen.iter().any(|l| l.contains("job-2"));
+        gate.open();
+        assert!(
+            streamed,
+            "{output}: the first page was not printed while the second was on its way: {seen:?}"
+        );
+        let status = child.wait(output);
+        reader.join().unwrap();
+        seen.extend(lines.try_iter());
+        let stderr = stderr.join().unwrap();
+        assert_eq!(status.code(), Some(0), "{output}: {seen:?} {stderr}");
+        let stdout = seen.join("\n");
+        if output == "json" {
+            let records: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("not one JSON document ({e}): {stdout}"));
+            let ids: Vec<&str> = records
+                .as_array()
+                .expect("one array")
+                .iter()
+                .map(|r| r["jobId"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, ["job-1", "job-2", "job-3"]);
+        } else {
+            assert_eq!(seen.len(), 4, "{stdout}");
+            assert!(seen[0].starts_with("JOB ID") && seen[3].starts_with("job-3"));
+            // The columns line up: the first page set the widths.
+            let state = seen[0].find("STATE").unwrap();
+            assert!(
+                seen[1..]
+                    .iter()
+                    .all(|l| l[state..].starts_with("Completed")),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn list_all_ends_with_an_error_when_the_page_bound_trips() {
+    // Every page is full and new: only the library's page bound (1 000 by default) ends it.
+    let pages = Arc::new(AtomicUsize::new(0));
+    let counted = pages.clone();
+    let url = scripted_server(move |_, body| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let page = page_of(body);
+        (
+            200,
+            page_reply(vec![record(&format!("job-{page}"))], page, 1, u64::MAX / 2),
+        )
+    });
+    let out = run_env(
+        &[
+            "--uri",
+            &url,
+            "list",
+            "--all",
+            "--page-size",
+            "1",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    out.fails(1);
+    assert!(
+        out.stderr
+            .starts_with("milvus-import: listing import jobs failed: "),
+        "{}",
+        out.stderr
+    );
+    let fetched = pages.load(Ordering::SeqCst);
+    assert!((2..=1_001).contains(&fetched), "{fetched} pages fetched");
+    // What arrived was printed as it came; the array is left unclosed, so jq fails rather
+    // than take part of the list for all of it.
+    assert!(
+        out.stdout.starts_with("[\n"),
+        "{}",
+        &out.stdout[..out.stdout.len().min(200)]
+    );
+    assert!(out.stdout.contains("\"job-1\""));
+    assert!(!out.stdout.trim_end().ends_with(']'));
+    assert!(serde_json::from_str::<Value>(&out.stdout).is_err());
+}
+
+/// A long Milvus list (about 1.3 MB: far more than a pipe holds).
+fn big_list() -> String {
+    let reason = "x".repeat(400);
+    let records: Vec<Value> = (0..3000)
+        .map(|i| {
+            json!({"jobId": format!("{i}"), "collectionName": "books",
+                        "state": "Failed", "progress": 0, "reason": reason})
+        })
+        .collect();
+    json!({"code": 0, "data": {"records": records}}).to_string()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_exit_0() {
+    let body = big_list();
+    let url = scripted_server(move |_, _| (200, body.clone()));
+    for args in [
+        &["list", "--output", "table"][..],
+        &["list", "--output", "json"],
+        &["list", "--all", "--output", "table"],
+        &["list", "--all", "--output", "json"],
+    ] {
+        let mut all = vec!["--uri", url.as_str()];
+        all.extend_from_slice(args);
+        // `milvus-import list | head -c 100`
+        let mut child = Running::spawn(&all);
+        let stderr = read_all(child.0.stderr.take().unwrap());
+        let mut stdout = child.0.stdout.take().unwrap();
+        let mut first = [0; 100];
+        stdout
+            .read_exact(&mut first)
+            .expect("the start of the output");
+        drop(stdout);
+        let status = child.wait(&format!("{args:?}"));
+        let stderr = stderr.join().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{args:?}: {status}; stderr: {stderr}"
+        );
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_stderr_is_no_reason_to_panic() {
+    let gate = Gate::default();
+    let held = gate.clone();
+    let url = scripted_server(move |path, _| {
+        held.wait();
+        if path.ends_with("/describe") {
+            (
+                200,
+                json!({"code": 2100, "message": "no such job"}).to_string(),
+            )
+        } else {
+            (
+                200,
+                json!({"code": 0, "data": {"records": [record("1")]}}).to_string(),
+            )
+        }
+    });
+    // `--verbose` writes a line per request, and an error writes one: both to a closed stderr.
+    for (args, code) in [
+        (&["--verbose", "list", "--output", "json"][..], 0),
+        (&["progress", "42", "--output", "json"], 1),
+        (&["wait", "42", "--interval", "10ms"], 1),
+    ] {
+        let mut all = vec!["--uri", url.as_str()];
+        all.extend_from_slice(args);
+        let mut child = Running::spawn(&all);
+        drop(child.0.stderr.take());
+        let stdout = read_all(child.0.stdout.take().unwrap());
+        gate.open();
+        let status = child.wait(&format!("{args:?}"));
+        assert_eq!(status.code(), Some(code), "{args:?}: {status}");
+        let stdout = stdout.join().unwrap();
+        if code == 0 {
+            assert!(stdout.contains("\"jobId\""), "{args:?}: {stdout}");
+        }
+    }
+}
+
+/// Every character a terminal would act on, or reorder text by.
+fn terminal_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    let osc52 = "\u{1b}]52;c;ZXZpbA==\u{7}";
+    let job = "job-\u{1b}[31mred";
+    let collection = format!("books{osc52}");
+    let reason = format!("disk\u{1b}[2J full\r\u{9b}1m \u{202e}txt {osc52}");
+    let listed = json!({"code": 0, "data": {"records": [{
+        "jobId": job, "collectionName": collection, "state": "Pend\ring",
+        "progress": 10, "reason": reason,
+    }]}});
+    let described = json!({"code": 0, "data": {
+        "jobId": job, "collectionName": collection, "state": "Failed", "progress": 0,
+        "reason": reason, "totalRows": 10, "importedRows": 0,
+    }});
+    let (l, d) = (listed.to_string(), described.to_string());
+    // serde_json writes C0 controls as \u001b escapes, but C1 and bidi controls raw.
+    assert!(l.contains('\u{9b}') && l.contains('\u{202e}'));
+    let url = scripted_server(move |path, _| match path.rsplit('/').next() {
+        Some("list") => (200, l.clone()),
+        Some("describe") => (200, d.clone()),
+        // A plain-text HTTP error body, quoted in the error message.
+        _ => (404, format!("no route \u{1b}]0;pwned\u{7}{osc52}\r")),
+    });
+    let run_at = |args: &[&str]| {
+        let mut all = vec!["--uri", url.as_str()];
+        all.extend_from_slice(args);
+        run_env(&all, &[])
+    };
+
+    let mut shown = Vec::new();
+    for args in [
+        &["list", "--output", "table"][..],
+        &["list", "--all", "--output", "table"],
+        &["progress", job, "--output", "table"],
+    ] {
+        let out = run_at(args);
+        out.ok();
+        assert!(out.stdout.contains("]52;c;ZXZpbA=="), "{args:?}: {out:#?}");
+        shown.push((format!("{args:?}"), out.stdout));
+    }
+    let failed = run_at(&["wait", job, "--interval", "10ms"]);
+    failed.fails_after_progress(3);
+    assert!(failed.stderr.contains("]52;c;ZXZpbA=="), "{failed:#?}");
+    shown.push(("wait".to_string(), failed.stderr));
+    let refused = run_at(&["commit", job]);
+    refused.fails(1);
+    assert!(refused.stderr.contains("]0;pwned"), "{refused:#?}");
+    shown.push(("commit".to_string(), refused.stderr));
+    for (args, text) in &shown {
+        assert_eq!(
+            terminal_controls(text),
+            Vec::<char>::new(),
+            "{args:?}: {text:?}"
+        );
+        // Escaped once: the library's escapes (if any) are not escaped again.
+        assert!(!text.contains("\\\\"), "{args:?}: escaped twice: {text:?}");
+    }
+
+    // json: the same values as the server sent, without raw terminal controls.
+    for (args, sent) in [
+        (&["list", "--output", "json"][..], listed.clone()),
+        (&["progress", job, "--output", "json"], described.clone()),
+    ] {
+        let out = run_at(args);
+        assert_eq!(
+            terminal_controls(out.ok().stdout.trim_end()),
+            Vec::<char>::new(),
+            "{out:#?}"
+        );
+        assert_eq!(out.json(), sent, "{args:?}");
+    }
+    let all = run_at(&["list", "--all", "--output", "json"]);
+    assert_eq!(
+        terminal_controls(all.ok().stdout.trim_end()),
+        Vec::<char>::new(),
+        "{all:#?}"
+    );
+    assert_eq!(all.json()[0]["reason"], reason.as_str());
+    assert_eq!(all.json()[0]["jobId"], job);
+}
+
+#[test]
+fn durations_shorter_than_a_millisecond_are_usage_errors() {
+    let emulator = milvus();
+    for args in [
+        &["wait", "1", "--interval", "0.0000001s"][..],
+        &["wait", "1", "--interval", "0.4ms"],
+        &["wait", "1", "--timeout", "0.4ms"],
+        &["wait", "1", "--timeout", "0.0005"],
+        &[
+            "create",
+            "--collection",
+            "c",
+            "--file",
+            "a",
+            "--wait",
+            "--interval",
+            "0.0009s",
+        ],
+    ] {
+        let out = run(&emulator, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:#?}");
+        assert!(out.stderr.contains("at least 1ms"), "{args:?}: {out:#?}");
+    }
+    assert!(emulator.requests().is_empty());
+    // 1 ms is accepted.
+    let job = emulator.seed_job(SeedJob::new("books"));
+    run(
+        &emulator,
+        &["wait", &job, "--interval", "1ms", "--timeout", "30s"],
+    )
+    .ok();
+}
+
+#[test]
+fn a_client_that_cannot_be_set_up_says_failed_once() {
+    let out = run_env(&["--uri", "127.0.0.1:19530", "list"], &[]);
+    out.fails(2);
+    assert!(
+        out.stderr
+            .starts_with("milvus-import: setting up the client failed: "),
+        "{out:#?}"
+    );
+    assert_eq!(out.stderr.matches("failed").count(), 1, "{out:#?}");
 }

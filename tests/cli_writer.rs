@@ -165,6 +165,8 @@ struct Run<'a> {
     env: Vec<(&'a str, String)>,
     stdin: Option<Vec<u8>>,
     tmp: Option<&'a Path>,
+    /// stderr is a pipe whose reader is already gone (`2>&-` in a shell, or a dead logger).
+    stderr_closed: bool,
 }
 
 fn bin(args: &[&str]) -> Run<'static> {
@@ -173,6 +175,7 @@ fn bin(args: &[&str]) -> Run<'static> {
         env: Vec::new(),
         stdin: None,
         tmp: None,
+        stderr_closed: false,
     }
 }
 
@@ -200,6 +203,12 @@ impl<'a> Run<'a> {
         self
     }
 
+    /// Gives the child a stderr whose reader has gone: every write to it fails (EPIPE).
+    fn stderr_closed(mut self) -> Self {
+        self.stderr_closed = true;
+        self
+    }
+
     /// Runs it (without the variables it reads, unless given), killed after 20 s.
     fn go(self) -> Out {
         let mut command = Command::new(BIN);
@@ -210,8 +219,16 @@ impl<'a> Run<'a> {
             } else {
                 Stdio::null()
             })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stdout(Stdio::piped());
+        if self.stderr_closed {
+            // `io::pipe` is Rust 1.87; the test suite needs 1.92 anyway (the library, 1.85).
+            #[allow(clippy::incompatible_msrv)]
+            let (reader, writer) = std::io::pipe().expect("a pipe");
+            drop(reader);
+            command.stderr(writer);
+        } else {
+            command.stderr(Stdio::piped());
+        }
         for var in READ_VARS {
             command.env_remove(var);
         }
@@ -230,14 +247,17 @@ impl<'a> Run<'a> {
             _ => None,
         };
         let mut stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
+        let stderr = child.stderr.take();
         let out_reader = thread::spawn(move || {
             let mut s = String::new();
             stdout.read_to_string(&mut s).map(|_| s)
         });
         let err_reader = thread::spawn(move || {
             let mut s = String::new();
-            stderr.read_to_string(&mut s).map(|_| s)
+            match stderr {
+                Some(mut stderr) => stderr.read_to_string(&mut s).map(|_| s),
+                None => Ok(s),
+            }
         });
         let deadline = Instant::now() + Duration::from_secs(20);
         let status = loop {
@@ -1594,4 +1614,78 @@ fn refused_volume_credentials_exit_1_without_secrets() {
         "{:?}",
         files_under(tmp.path())
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A closed stderr (issue 11)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn write_with_a_closed_stderr_still_prints_the_files() {
+    let dir = TempDir::new("closed-stderr");
+    let schema = dir.file("schema.json", SCHEMA);
+    let rows = dir.file("rows.jsonl", &jsonl(3));
+    let out_dir = dir.join("out");
+    let out = bin(&[
+        "write",
+        "--schema",
+        &schema,
+        "--format",
+        "jsonl",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--output",
+        "json",
+        &rows,
+    ])
+    .stderr_closed()
+    .go();
+    out.ok();
+    let files = out.batch_files();
+    assert_eq!(read_back("jsonl", &files[0][0]).len(), 3);
+}
+
+#[test]
+fn import_with_a_closed_stderr_creates_and_waits_for_the_job() {
+    // The "wrote and uploaded" line and the progress lines go nowhere; the import goes on.
+    const BUCKET: &str = "cli-closed-stderr";
+    let s3 = S3Server::start(&[BUCKET]);
+    let emulator = milvus_over(BUCKET);
+    let tmp = TempDir::new("tmp");
+    let location = format!("s3://{BUCKET}/closed");
+    let out = at(
+        &emulator,
+        &[
+            "--verbose",
+            "import",
+            "--collection",
+            "books",
+            "--schema",
+            &TempDir::new("schema").file("schema.json", SCHEMA),
+            "--s3",
+            &location,
+            "--s3-endpoint",
+            &s3.endpoint,
+            "--s3-access-key",
+            ACCESS_KEY,
+            "--s3-secret-key",
+            SECRET_KEY,
+            "--wait",
+            "--interval",
+            "10ms",
+            "--output",
+            "json",
+        ],
+    )
+    .stdin(jsonl(4))
+    .tmp(tmp.path())
+    .stderr_closed()
+    .go();
+    out.ok().hides(&[SECRET_KEY]);
+    let docs = out.json_stream();
+    assert_eq!(docs.len(), 2, "{out:#?}");
+    assert_eq!(docs[1]["data"]["state"], "Completed", "{out:#?}");
+    assert_eq!(docs[1]["data"]["importedRows"], 4, "{out:#?}");
+    assert_eq!(create_bodies(&emulator).len(), 1);
+    assert!(files_under(tmp.path()).is_empty());
 }

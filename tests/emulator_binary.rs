@@ -613,6 +613,56 @@ fn usage_errors_exit_2_with_one_line() {
 }
 
 #[test]
+fn usage_errors_never_echo_a_secret_value() {
+    // A key or password that starts with "--" looks like the next flag: the message says how
+    // to pass it, without showing it.
+    for (args, flag) in [
+        (
+            &["--flavor", "cloud", "--api-key", "--hunter2-key"][..],
+            "--api-key",
+        ),
+        (
+            &["--api-key", "--hunter2-key", "--flavor", "cloud"],
+            "--api-key",
+        ),
+        (&["--auth", "--root:hunter2"], "--auth"),
+    ] {
+        let (status, stdout, stderr) = run(args);
+        assert_eq!(status.code(), Some(2), "{args:?}: {status}; {stderr}");
+        assert_eq!(stdout, "");
+        let line = stderr.trim_end();
+        assert!(!line.contains('\n'), "{args:?}: {stderr:?}");
+        assert!(
+            line.contains(flag) && line.contains("--help"),
+            "{args:?}: {line}"
+        );
+        assert!(
+            !line.contains("hunter2"),
+            "{args:?}: a secret leaked: {line}"
+        );
+    }
+    // A non-UTF-8 `--api-key=…`: the flag is named, the value is not shown.
+    #[cfg(unix)]
+    {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let mut arg = b"--api-key=hunter2-".to_vec();
+        arg.push(0xff);
+        let out = Command::new(BIN)
+            .arg("--flavor")
+            .arg("cloud")
+            .arg(OsString::from_vec(arg))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the emulator");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--api-key"), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "a secret leaked: {stderr}");
+    }
+}
+
+#[test]
 fn help_and_version_exit_0() {
     for flag in ["--help", "-h"] {
         let (status, stdout, stderr) = run(&[flag]);

@@ -132,6 +132,9 @@ Example (a shell script):
 Exit status: 0 after a clean stop, 1 if the address cannot be bound, 2 for a usage error.
 ";
 
+/// The flags whose values are secrets: no message ever shows their values.
+const SECRET_FLAGS: [&str; 2] = ["--auth", "--api-key"];
+
 /// A command-line mistake: reported on one line, exit status 2.
 #[derive(Debug, PartialEq, Eq)]
 struct UsageError(String);
@@ -288,9 +291,16 @@ where
     let mut rows_per_file: Option<u64> = None;
 
     while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|arg| usage!("argument {arg:?} is not valid UTF-8"))?;
+        let arg = arg.into_string().map_err(|arg| {
+            // `--flag=value`: name the flag only (the value may be a secret).
+            let arg = arg.to_string_lossy();
+            match arg.split_once('=') {
+                Some((flag, _)) if flag.starts_with("--") => {
+                    usage!("the value of {flag} is not valid UTF-8")
+                }
+                _ => usage!("argument {arg:?} is not valid UTF-8"),
+            }
+        })?;
         // `--flag=value` as well as `--flag value`.
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value)),
@@ -318,9 +328,15 @@ where
                             .into_string()
                             .map_err(|_| usage!("the value of {flag} is not valid UTF-8"))?;
                         if value.starts_with("--") && value.len() > 2 {
-                            return Err(usage!(
-                                "{flag} needs a value (write {flag}={value} if that is it)"
-                            ));
+                            return Err(if SECRET_FLAGS.contains(&flag.as_str()) {
+                                // Never echo what may be a password or a key.
+                                usage!(
+                                    "{flag} needs a value (write {flag}=VALUE if it starts \
+                                     with --)"
+                                )
+                            } else {
+                                usage!("{flag} needs a value (write {flag}={value} if that is it)")
+                            });
                         }
                         value
                     }
@@ -720,6 +736,11 @@ mod tests {
             (&["--auth", "nocolon-secret"], "USER:PASSWORD"),
             (&["--auth", "root:secret", "--flavor", "cloud"], "--auth"),
             (&["--api-key", "secret"], "--api-key"),
+            (
+                &["--flavor", "cloud", "--api-key", "--secret"],
+                "--api-key=VALUE",
+            ),
+            (&["--auth", "--root:secret"], "--auth=VALUE"),
         ] {
             let message = error(args);
             assert!(message.contains(needle), "{args:?}: {message}");

@@ -14,12 +14,37 @@
 //! `create --wait`). Progress while waiting goes to stderr: a bar when stderr is a terminal,
 //! otherwise one plain line `state percent% imported/total rows` per change.
 //!
+//! `list --all` streams: each record is printed as its page arrives (json: one array, a record
+//! a line, closed with `]` after the last page, so that an error midway leaves it unclosed and
+//! `jq` fails rather than take part of the list for all of it; table: a row a line, the
+//! columns as wide as the header and the first record need, widened when a later cell needs
+//! more). A server that keeps sending new pages is stopped by the library's page bound, an
+//! error (exit 1).
+//!
+//! Nothing the server sends can drive the terminal. In table output and on stderr (errors,
+//! progress, `--verbose`), control characters (ESC, BEL, CR, NUL, DEL, the C1 controls such
+//! as CSI) and the bidirectional overrides are shown as escapes (`\u{1b}`, `\r`, `\u{202e}`);
+//! printable text, backslashes included, is shown as it is, so text the library has already
+//! escaped is not escaped twice. JSON output keeps the server's bytes except where a terminal
+//! would act on them: the reply was parsed as JSON, in which a raw control character can only
+//! be whitespace outside strings, so a raw CR is dropped, and DEL, C1 and bidirectional
+//! controls (legal raw inside JSON strings) become `\u00XX`-style escapes, which `jq` and every
+//! JSON parser read back as the same characters.
+//!
+//! A closed stdout (its reader, such as `head`, has gone) is not an error: the rest of the
+//! output is dropped, `list --all` fetches no more pages, and the exit status is what it would
+//! have been (0 when nothing else failed; `create --wait` still waits and reports the import's
+//! outcome). A closed stderr is ignored the same way. Any other failure to write stdout is
+//! reported (exit 1). Never a panic.
+//!
 //! Exit codes: 0 success, 1 API, HTTP or transport error, 2 usage error, 3 the import failed
 //! (`wait`, `create --wait`), 4 the wait timed out.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write as _};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -298,7 +323,8 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `30m`, `90s`, `500ms`, `1h`, `1.5s`, or bare seconds; longer than zero.
+/// `30m`, `90s`, `500ms`, `1h`, `1.5s`, or bare seconds; from 1 ms to a week (a shorter one,
+/// such as `0.0000001s` or `0.4ms`, would poll in a hot loop).
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -316,10 +342,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a duration like 30m, 90s, 500ms, 1h"))?;
     let secs = value * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > 7.0 * 24.0 * 3600.0 {
-        return Err(format!(
-            "{s:?}: must be longer than zero and at most a week"
-        ));
+    if !(0.001..=7.0 * 24.0 * 3600.0).contains(&secs) {
+        return Err(format!("{s:?}: must be at least 1ms and at most a week"));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -345,21 +369,28 @@ impl Transport for CliTransport {
         match &result {
             Ok(response) => {
                 if self.verbose {
-                    eprintln!("{method} {path} {} {ms:.1}ms", response.status().as_u16());
+                    note(&format!(
+                        "{method} {path} {} {ms:.1}ms",
+                        response.status().as_u16()
+                    ));
                 }
                 *self.last_body.lock().unwrap_or_else(|p| p.into_inner()) = response.body().clone();
             }
-            Err(e) if self.verbose => eprintln!("{method} {path} failed ({}) {ms:.1}ms", e.kind()),
+            Err(e) if self.verbose => {
+                note(&format!("{method} {path} failed ({}) {ms:.1}ms", e.kind()))
+            }
             Err(_) => {}
         }
         result
     }
 }
 
-/// What ended a command: the step, and the error.
-struct Failure {
-    what: String,
-    error: Error,
+/// What ended a command.
+enum Failure {
+    /// A step failed: what was being done, and the error.
+    Step { what: String, error: Error },
+    /// Stdout could not be written, for another reason than its reader having gone.
+    Stdout(io::Error),
 }
 
 type CliResult = Result<(), Failure>;
@@ -370,7 +401,7 @@ trait Context<T> {
 
 impl<T> Context<T> for Result<T, Error> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Failure> {
-        self.map_err(|error| Failure {
+        self.map_err(|error| Failure::Step {
             what: what(),
             error,
         })
@@ -435,8 +466,8 @@ fn main() -> ExitCode {
     let (api, uploads) = match built {
         Ok(built) => built,
         Err(e) => {
-            return report(&Failure {
-                what: "cannot set up the client".into(),
+            return report(&Failure::Step {
+                what: "setting up the client".into(),
                 error: e,
             })
         }
@@ -469,7 +500,13 @@ fn main() -> ExitCode {
 
 /// Prints one line about `failure` to stderr and returns its exit code.
 fn report(failure: &Failure) -> ExitCode {
-    let error = &failure.error;
+    let (what, error) = match failure {
+        Failure::Step { what, error } => (what, error),
+        Failure::Stdout(e) => {
+            note(&format!("milvus-import: writing to stdout failed: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
     let hint = match (
         error
             .status()
@@ -487,9 +524,9 @@ fn report(failure: &Failure) -> ExitCode {
     match error {
         // These say what failed themselves: "import job … failed: <reason>".
         Error::ImportFailed { .. } | Error::WaitTimedOut { .. } => {
-            eprintln!("milvus-import: {line}{hint}")
+            note(&format!("milvus-import: {line}{hint}"))
         }
-        _ => eprintln!("milvus-import: {} failed: {line}{hint}", failure.what),
+        _ => note(&format!("milvus-import: {what} failed: {line}{hint}")),
     }
     ExitCode::from(match error {
         Error::ImportFailed { .. } => 3,
@@ -523,26 +560,31 @@ impl App {
         }
         let what = || "listing import jobs".to_string();
         if args.all {
-            let records = self
-                .api
-                .list_all_import_jobs(&request)
-                .collect::<Result<Vec<_>, _>>()
-                .context(what)?;
-            match self.output {
-                Output::Json => {
-                    let array: Vec<Value> = records.iter().map(record_json).collect();
-                    println!("{}", Value::Array(array));
+            // Each record goes out as its page arrives; once stdout is closed, no more pages.
+            let mut pages = self.api.list_all_import_jobs(&request);
+            let mut stream = RecordStream::new(self.output);
+            while !stdout_closed() {
+                match pages.next() {
+                    Some(record) => stream.push(&record.context(what)?)?,
+                    None => break,
                 }
-                Output::Table => print_records(&records),
             }
+            stream.finish()
         } else {
             let reply = self.api.list_import_jobs(&request).context(what)?;
             match self.output {
-                Output::Json => println!("{}", reply.response().text()),
-                Output::Table => print_records(&reply.data().records),
+                Output::Json => out_json(&reply.response().text()),
+                Output::Table => out(&table(
+                    &RECORD_HEADER,
+                    &reply
+                        .data()
+                        .records
+                        .iter()
+                        .map(record_cells)
+                        .collect::<Vec<_>>(),
+                )),
             }
         }
-        Ok(())
     }
 
     fn create(&self, args: &CreateArgs) -> CliResult {
@@ -590,11 +632,11 @@ impl App {
             .context(|| format!("creating an import job into {collection}"))?;
         let job_id = reply.data().job_id.clone();
         match self.output {
-            Output::Json => println!("{}", reply.response().text()),
-            Output::Table => print_table(
+            Output::Json => out_json(&reply.response().text())?,
+            Output::Table => out(&table(
                 &["JOB ID", "COLLECTION"],
                 &[vec![job_id.clone(), collection.to_string()]],
-            ),
+            ))?,
         }
         if let Some(wait) = wait {
             self.wait(&job_id, wait)?;
@@ -688,11 +730,11 @@ impl App {
         }
         fed?;
         let files = writer.batch_files();
-        eprintln!(
+        note(&format!(
             "wrote and uploaded {} rows in {} file group(s)",
             writer.total_rows(),
             files.len()
-        );
+        ));
         drop(writer);
         let _ = std::fs::remove_dir(staging);
         if files.is_empty() {
@@ -737,10 +779,9 @@ impl App {
             .get_import_progress(&self.job(job))
             .context(|| format!("describing import job {job}"))?;
         match self.output {
-            Output::Json => println!("{}", reply.response().text()),
-            Output::Table => print_progress(reply.data()),
+            Output::Json => out_json(&reply.response().text()),
+            Output::Table => out(&progress_table(reply.data())),
         }
-        Ok(())
     }
 
     fn wait(&self, job: &str, args: &WaitArgs) -> CliResult {
@@ -763,9 +804,9 @@ impl App {
             match &bar {
                 Some(bar) => {
                     bar.set_position(u64::from(p.progress.unwrap_or(0).min(100)));
-                    bar.set_message(format!("{} {rows}", p.state));
+                    bar.set_message(terminal_safe(&format!("{} {rows}", p.state)).into_owned());
                 }
-                None => eprintln!("{} {}% {rows}", p.state, p.progress.unwrap_or(0)),
+                None => note(&format!("{} {}% {rows}", p.state, p.progress.unwrap_or(0))),
             }
         });
         let result = self.api.wait_for_import(&self.job(job), &options);
@@ -776,12 +817,15 @@ impl App {
         let done = result.context(|| format!("waiting for import job {job}"))?;
         match self.output {
             Output::Json => {
-                let body = self.last_body.lock().unwrap_or_else(|p| p.into_inner());
-                println!("{}", String::from_utf8_lossy(&body));
+                let body = self
+                    .last_body
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                out_json(&String::from_utf8_lossy(&body))
             }
-            Output::Table => print_progress(&done),
+            Output::Table => out(&progress_table(&done)),
         }
-        Ok(())
     }
 
     fn commit(&self, job: &str) -> CliResult {
@@ -790,10 +834,9 @@ impl App {
             .commit_import(&self.job(job))
             .context(|| format!("committing import job {job}"))?;
         match self.output {
-            Output::Json => println!("{}", reply.response().text()),
-            Output::Table => println!("committed import job {job}"),
+            Output::Json => out_json(&reply.response().text()),
+            Output::Table => out(&format!("committed import job {}\n", terminal_safe(job))),
         }
-        Ok(())
     }
 
     fn abort(&self, job: &str) -> CliResult {
@@ -802,10 +845,9 @@ impl App {
             .abort_import(&self.job(job))
             .context(|| format!("aborting import job {job}"))?;
         match self.output {
-            Output::Json => println!("{}", reply.response().text()),
-            Output::Table => println!("aborted import job {job}"),
+            Output::Json => out_json(&reply.response().text()),
+            Output::Table => out(&format!("aborted import job {}\n", terminal_safe(job))),
         }
-        Ok(())
     }
 }
 
@@ -919,13 +961,16 @@ fn feed_rows(
     Ok(())
 }
 
-fn print_batch_files(files: &[Vec<String>], output: Output) {
+fn print_batch_files(files: &[Vec<String>], output: Output) -> CliResult {
     match output {
-        Output::Json => println!("{}", serde_json::json!(files)),
+        Output::Json => out_json(&serde_json::json!(files).to_string()),
         Output::Table => {
+            let mut text = String::new();
             for group in files {
-                println!("{}", group.join(" "));
+                text.push_str(&terminal_safe(&group.join(" ")));
+                text.push('\n');
             }
+            out(&text)
         }
     }
 }
@@ -939,17 +984,16 @@ fn write(args: &WriteArgs, output: Output) -> CliResult {
     feed_rows(&mut writer, args.rows.as_deref(), |_| {})?;
     let files = writer.batch_files();
     if files.is_empty() {
-        eprintln!("no rows were read: no files written");
+        note("no rows were read: no files written");
     } else {
-        eprintln!(
+        note(&format!(
             "wrote {} rows into {} file group(s) under {}",
             writer.total_rows(),
             files.len(),
             writer.data_path().display()
-        );
+        ));
     }
-    print_batch_files(&files, output);
-    Ok(())
+    print_batch_files(&files, output)
 }
 
 fn rows(p: &ImportProgress) -> String {
@@ -979,27 +1023,23 @@ fn record_json(r: &ImportJobRecord) -> Value {
     Value::Object(m)
 }
 
-fn print_records(records: &[ImportJobRecord]) {
-    let rows: Vec<Vec<String>> = records
-        .iter()
-        .map(|r| {
-            vec![
-                r.job_id.clone(),
-                r.collection_name.clone(),
-                r.state.to_string(),
-                percent(r.progress),
-                r.reason.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    print_table(
-        &["JOB ID", "COLLECTION", "STATE", "PROGRESS", "REASON"],
-        &rows,
-    );
+/// The columns of a list of jobs.
+const RECORD_HEADER: [&str; 5] = ["JOB ID", "COLLECTION", "STATE", "PROGRESS", "REASON"];
+
+/// A list record's table cells, in [`RECORD_HEADER`]'s order.
+fn record_cells(r: &ImportJobRecord) -> Vec<String> {
+    vec![
+        r.job_id.clone(),
+        r.collection_name.clone(),
+        r.state.to_string(),
+        percent(r.progress),
+        r.reason.clone().unwrap_or_default(),
+    ]
 }
 
-fn print_progress(p: &ImportProgress) {
-    print_table(
+/// `progress` / `wait` as a table: a header and one row.
+fn progress_table(p: &ImportProgress) -> String {
+    table(
         &[
             "JOB ID",
             "COLLECTION",
@@ -1016,39 +1056,220 @@ fn print_progress(p: &ImportProgress) {
             rows(p),
             p.reason.clone().unwrap_or_default(),
         ]],
-    );
+    )
 }
 
-/// Left-aligned columns separated by two spaces; no trailing blanks.
-fn print_table(header: &[&str], rows: &[Vec<String>]) {
+/// Left-aligned columns separated by two spaces; no trailing blanks; every cell made
+/// [terminal-safe](terminal_safe) (before measuring it).
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| terminal_safe(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+    for row in &rows {
+        widen(&mut widths, row);
+    }
+    let mut out = table_line(header, &widths);
+    for row in &rows {
+        out.push_str(&table_line(row, &widths));
+    }
+    out
+}
+
+/// Widens `widths` to fit `cells`.
+fn widen(widths: &mut [usize], cells: &[String]) {
+    for (w, cell) in widths.iter_mut().zip(cells) {
+        *w = (*w).max(cell.chars().count());
+    }
+}
+
+/// One line of a table, `\n` included (cells already terminal-safe).
+fn table_line<S: AsRef<str>>(cells: &[S], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        let _ = write!(line, "{:<w$}", cell.as_ref());
+    }
+    let mut line = line.trim_end().to_string();
+    line.push('\n');
+    line
+}
+
+/// `list --all` output, written record by record as the pages arrive.
+///
+/// json: one array, a record a line (`[`, then `{…}`, `,{…}`, …, `]`: each line whole as soon
+/// as it is written); the `[` goes out with the first record (or at the end),
+/// the `]` only from [`finish`](RecordStream::finish), so an error midway leaves the array
+/// unclosed (and `jq` fails) rather than passing part of the list off as all of it. table: the
+/// header goes out with the first record, the columns as wide as the header and that record
+/// need; a wider cell later widens its column from then on.
+struct RecordStream {
+    output: Output,
+    started: bool,
+    widths: Vec<usize>,
+}
+
+impl RecordStream {
+    fn new(output: Output) -> RecordStream {
+        RecordStream {
+            output,
+            started: false,
+            widths: RECORD_HEADER.iter().map(|h| h.chars().count()).collect(),
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                l.push_str("  ");
+
+    fn push(&mut self, record: &ImportJobRecord) -> CliResult {
+        let mut text = String::new();
+        match self.output {
+            Output::Json => {
+                // The separator leads, so each record's line is whole as soon as it is out.
+                text.push_str(if self.started { "," } else { "[\n" });
+                text.push_str(&json_safe(&record_json(record).to_string()));
+                text.push('\n');
             }
-            let _ = write!(l, "{cell:<w$}");
+            Output::Table => {
+                let cells: Vec<String> = record_cells(record)
+                    .iter()
+                    .map(|c| terminal_safe(c).into_owned())
+                    .collect();
+                widen(&mut self.widths, &cells);
+                if !self.started {
+                    text.push_str(&table_line(&RECORD_HEADER, &self.widths));
+                }
+                text.push_str(&table_line(&cells, &self.widths));
+            }
         }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        self.started = true;
+        out(&text)
     }
-    print!("{out}");
+
+    /// Ends the output after the last record (an empty list: `[]`, or just the header).
+    fn finish(self) -> CliResult {
+        match (self.output, self.started) {
+            (Output::Json, false) => out("[]\n"),
+            (Output::Json, true) => out("]\n"),
+            (Output::Table, false) => out(&table_line(&RECORD_HEADER, &self.widths)),
+            (Output::Table, true) => Ok(()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing to stdout and stderr
+// ---------------------------------------------------------------------------------------------
+
+/// Set once a write found stdout closed by its reader (`milvus-import list | head -1`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout has been found closed: later output is dropped, `list --all` stops.
+fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Writes `text` to stdout and flushes it. A closed stdout (EPIPE: the reader has gone) is
+/// not a failure: this text and all later output are dropped, quietly. Any other write error
+/// ends the command (exit 1).
+fn out(text: &str) -> CliResult {
+    if stdout_closed() {
+        return Ok(());
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(Failure::Stdout(e)),
+    }
+}
+
+/// Writes a JSON document (a server reply) and a newline to stdout, made [`json_safe`].
+fn out_json(json: &str) -> CliResult {
+    let mut text = json_safe(json).into_owned();
+    text.push('\n');
+    out(&text)
+}
+
+/// Writes one line to stderr, made [`terminal_safe`]. Errors (a closed stderr) are ignored:
+/// there is nowhere left to report them, and the exit status still tells the outcome.
+fn note(line: &str) {
+    let mut text = terminal_safe(line).into_owned();
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A character a terminal acts on instead of showing: the C0 controls (ESC, BEL, CR, BS, …),
+/// DEL, the C1 controls (CSI, OSC, … as UTF-8), the line and paragraph separators, and the
+/// bidirectional marks, embeddings, overrides and isolates (which reorder what is shown): the
+/// same set as the library's error messages escape, and TAB.
+fn is_terminal_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every [terminal control](is_terminal_control) shown as an escape (`\t`, `\n`,
+/// `\r`, else `\u{1b}`-style), so no server text can move the cursor, rewrite a line, set the
+/// clipboard (OSC 52) or the window title. Everything else is kept, backslashes included:
+/// text that is already escaped (the library's error messages) is not escaped again.
+fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\t' => safe.push_str("\\t"),
+            '\n' => safe.push_str("\\n"),
+            '\r' => safe.push_str("\\r"),
+            c if is_terminal_control(c) => {
+                let _ = write!(safe, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+/// A JSON text with the characters a terminal would act on rewritten, its value unchanged.
+///
+/// In valid JSON (every reply printed has been parsed) a raw control character is whitespace
+/// outside strings (TAB, LF, CR), as a raw one inside a string is invalid; DEL, the C1 controls
+/// and the bidirectional controls may appear raw only inside strings. So: a raw CR is dropped
+/// (whitespace), and any other control but TAB and LF, and every bidirectional control,
+/// becomes a `\uXXXX` escape, which a JSON parser reads back as the same character. Anything
+/// else, including escapes the server wrote, is kept byte for byte.
+fn json_safe(json: &str) -> Cow<'_, str> {
+    let rewrite = |c: char| c != '\t' && c != '\n' && is_terminal_control(c);
+    if !json.chars().any(rewrite) {
+        return Cow::Borrowed(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '\r' => {}
+            c if rewrite(c) => {
+                let _ = write!(safe, "\\u{:04x}", u32::from(c));
+            }
+            c => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_duration, parse_option};
+    use super::{json_safe, parse_duration, parse_option, terminal_safe};
+    use serde_json::Value;
     use std::time::Duration;
 
     #[test]
@@ -1059,9 +1280,41 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_duration("0.001"), Ok(Duration::from_millis(1)));
         for bad in ["", "0", "0s", "-1s", "5d", "abc", "1.2.3s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+        // Shorter than 1 ms: a hot loop.
+        for bad in ["0.0000001s", "0.4ms", "0.0009", "0.00001m", "0.999ms"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_text_shows_controls_as_escapes_once() {
+        assert_eq!(terminal_safe("plain \\u{1b} text"), "plain \\u{1b} text");
+        assert_eq!(
+            terminal_safe("a\u{1b}]52;c;eA==\u{7}b\rc\nd\te\u{9b}f\u{202e}g\u{7f}"),
+            "a\\u{1b}]52;c;eA==\\u{7}b\\rc\\nd\\te\\u{9b}f\\u{202e}g\\u{7f}"
+        );
+        // Escaping twice changes nothing more: the output has no control left.
+        let once = terminal_safe("\u{1b}[2J").into_owned();
+        assert_eq!(terminal_safe(&once), once);
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_loses_its_terminal_controls() {
+        let body = "{\"reason\":\"x\u{9b}31m\u{7f}\u{202e}y\\u001b\",\r\n\"n\":1}";
+        let safe = json_safe(body);
+        assert!(!safe
+            .chars()
+            .any(|c| c == '\r' || c == '\u{9b}' || c == '\u{7f}'));
+        assert!(safe.contains("\\u001b"), "{safe}");
+        let a: Value = serde_json::from_str(body).unwrap();
+        let b: Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(json_safe("{\"a\":\"b\"}\n"), "{\"a\":\"b\"}\n");
     }
 
     #[test]
