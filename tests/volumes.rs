@@ -7,10 +7,12 @@
 #[path = "common/s3.rs"]
 mod s3_server;
 
-use std::path::{Path, PathBuf};
+#[path = "common/tempdir.rs"]
+mod tempdir;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tempdir::TempDir;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
 use milvus_bulk_import::writer::{
@@ -35,30 +37,6 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A fresh directory path under the system temp dir (not created), removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("mbi-volume-test-{}-{n}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn cloud() -> EmulatorConfig {
     EmulatorConfig::cloud().api_key(KEY).timing(Timing::PerPoll)

@@ -3,11 +3,13 @@
 //! small CSV parser, a `.npy` parser, arrow-rs's Parquet reader); row validation, schema checks
 //! and parsing, the dynamic field, chunking, and what happens when writing fails.
 
+#[path = "common/tempdir.rs"]
+mod tempdir;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use tempdir::TempDir;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -28,31 +30,6 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 // ================================================================ helpers
-
-/// A fresh directory under the system temp dir, removed on drop (also when a test panics).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("mbi-writer-test-{}-{n}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A row whose keys serialize in the given order (`serde_json::Value` objects are key-sorted).
 struct Ordered(Vec<(&'static str, Value)>);
@@ -607,7 +584,7 @@ fn assert_key_order(text: &str, keys: &[&str]) {
 
 #[test]
 fn json_file_holds_every_type() {
-    let dir = TempDir::new("json-all");
+    let dir = TempDir::created("json-all");
     let mut w = build(&all_types_schema(), dir.path(), BulkFileType::Json);
     let path = write_one_file(&mut w, &all_types_rows());
     assert_eq!(path, w.data_path().join("1.json"));
@@ -621,7 +598,7 @@ fn json_file_holds_every_type() {
 
 #[test]
 fn jsonl_file_holds_every_type() {
-    let dir = TempDir::new("jsonl-all");
+    let dir = TempDir::created("jsonl-all");
     let mut w = build(&all_types_schema(), dir.path(), BulkFileType::Jsonl);
     let path = write_one_file(&mut w, &all_types_rows());
     assert_eq!(path, w.data_path().join("1.jsonl"));
@@ -635,7 +612,7 @@ fn jsonl_file_holds_every_type() {
 
 #[test]
 fn csv_file_holds_every_type() {
-    let dir = TempDir::new("csv-all");
+    let dir = TempDir::created("csv-all");
     let mut w = build(&all_types_schema(), dir.path(), BulkFileType::Csv);
     let path = write_one_file(&mut w, &all_types_rows());
     assert_eq!(path, w.data_path().join("1.csv"));
@@ -712,7 +689,7 @@ fn csv_file_holds_every_type() {
 
 #[test]
 fn csv_separator_and_null_key() {
-    let dir = TempDir::new("csv-sep");
+    let dir = TempDir::created("csv-sep");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(
@@ -755,7 +732,7 @@ fn csv_separator_and_null_key() {
 
 #[test]
 fn csv_rejects_empty_string_in_nullable_field_with_default_null_key() {
-    let dir = TempDir::new("csv-empty");
+    let dir = TempDir::created("csv-empty");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(
@@ -780,7 +757,7 @@ fn csv_rejects_empty_string_in_nullable_field_with_default_null_key() {
 
 #[test]
 fn parquet_file_holds_every_type() {
-    let dir = TempDir::new("parquet-all");
+    let dir = TempDir::created("parquet-all");
     let mut w = build(&all_types_schema(), dir.path(), BulkFileType::Parquet);
     let path = write_one_file(&mut w, &all_types_rows());
     assert_eq!(path, w.data_path().join("1.parquet"));
@@ -924,7 +901,7 @@ fn parquet_file_holds_every_type() {
 
 #[test]
 fn parquet_float16_float_form() {
-    let dir = TempDir::new("parquet-f16-float");
+    let dir = TempDir::created("parquet-f16-float");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("hv", DataType::Float16Vector).dim(2))
@@ -945,7 +922,7 @@ fn parquet_float16_float_form() {
 fn parquet_nullable_vectors_and_row_groups() {
     // Rows of ~32 KiB make pymilvus's row groups small (32 MiB / row size, at least 1000), so
     // 1100 rows span two row groups: values and nulls must line up across the boundary.
-    let dir = TempDir::new("parquet-groups");
+    let dir = TempDir::created("parquet-groups");
     let dim = 8192;
     let schema = CollectionSchema::new()
         .field(pk())
@@ -1062,7 +1039,7 @@ fn numpy_rows() -> Vec<Value> {
 
 #[test]
 fn numpy_files_hold_every_supported_type() {
-    let dir = TempDir::new("numpy-all");
+    let dir = TempDir::created("numpy-all");
     let mut w = build(&numpy_schema(), dir.path(), BulkFileType::Numpy);
     for row in numpy_rows() {
         w.append_row(&row).unwrap();
@@ -1121,7 +1098,7 @@ fn numpy_files_hold_every_supported_type() {
 
 #[test]
 fn numpy_float16_float_form() {
-    let dir = TempDir::new("numpy-f16-float");
+    let dir = TempDir::created("numpy-f16-float");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("hv", DataType::Float16Vector).dim(2))
@@ -1149,7 +1126,7 @@ fn numpy_float16_float_form() {
 #[test]
 fn json_field_takes_json_text() {
     // A string given for a JSON field is parsed (as pymilvus does).
-    let dir = TempDir::new("json-text");
+    let dir = TempDir::created("json-text");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("j", DataType::Json));
@@ -1194,7 +1171,7 @@ fn assert_rejected_with<T: Serialize + ?Sized>(
     field: Option<&str>,
     words: &[&str],
 ) -> String {
-    let dir = TempDir::new("reject");
+    let dir = TempDir::created("reject");
     let mut w = settings(builder(schema, dir.path(), BulkFileType::Jsonl))
         .build()
         .unwrap();
@@ -1315,7 +1292,7 @@ fn rejects_wrong_scalar_types() {
 
 #[test]
 fn integers_are_accepted_for_floats_when_exact() {
-    let dir = TempDir::new("int-for-float");
+    let dir = TempDir::created("int-for-float");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("f", DataType::Float))
@@ -1408,7 +1385,7 @@ fn rejects_nan_infinity_and_floats_beyond_f32() {
     assert_rejected(&schema, &good, &bad, Some("v"), &["out of range"]);
     // A Double may hold it.
     let bad_for_float_only = json!({"id": 5, "f": 0.0, "d": 1e39, "v": [0.0, 0.0, 0.0]});
-    let dir = TempDir::new("double-big");
+    let dir = TempDir::created("double-big");
     let mut w = build(&schema, dir.path(), BulkFileType::Jsonl);
     w.append_row(&bad_for_float_only).unwrap();
 }
@@ -1474,7 +1451,7 @@ fn rejects_dense_vectors_of_wrong_shape_or_value() {
         assert_rejected(&schema, &good, &with(key, value.clone()), Some(key), words);
     }
     // BFloat16 has float32's range: 70000 fits.
-    let dir = TempDir::new("bf16-range");
+    let dir = TempDir::created("bf16-range");
     let mut w = build(&schema, dir.path(), BulkFileType::Jsonl);
     w.append_row(&with("bfv", json!([70000.0, 0.0]))).unwrap();
 }
@@ -1555,7 +1532,7 @@ fn rejects_bad_sparse_vectors() {
         );
     }
     // The largest index is fine.
-    let dir = TempDir::new("sparse-max");
+    let dir = TempDir::created("sparse-max");
     let mut w = build(&schema, dir.path(), BulkFileType::Jsonl);
     w.append_row(&json!({"id": 1, "sp": {"4294967294": 0.5}}))
         .unwrap();
@@ -1678,7 +1655,7 @@ fn unknown_keys_without_dynamic_field() {
     assert_rejected(&schema, &good, &bad, Some("$meta"), &["not in the schema"]);
 
     // With ignore_unknown_fields they are dropped, as pymilvus does.
-    let dir = TempDir::new("ignore-unknown");
+    let dir = TempDir::created("ignore-unknown");
     let mut w = builder(&schema, dir.path(), BulkFileType::Jsonl)
         .ignore_unknown_fields(true)
         .build()
@@ -1730,7 +1707,7 @@ fn rejects_json_text_that_is_not_json() {
 
 #[test]
 fn row_index_counts_rejected_rows() {
-    let dir = TempDir::new("row-index");
+    let dir = TempDir::created("row-index");
     let schema = one_field("v", FieldSchema::new("v", DataType::FloatVector).dim(2));
     let mut w = build(&schema, dir.path(), BulkFileType::Json);
     w.append_row(&json!({"id": 1, "v": [0.5, 1.0]})).unwrap();
@@ -1749,7 +1726,7 @@ fn row_index_counts_rejected_rows() {
 
 #[test]
 fn numpy_rejects_nulls_at_append() {
-    let dir = TempDir::new("numpy-null");
+    let dir = TempDir::created("numpy-null");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("n", DataType::Int32).nullable(true))
@@ -1889,7 +1866,7 @@ fn build_rejects_bad_schemas() {
         ),
     ];
     for (schema, words) in cases {
-        let dir = TempDir::new("bad-schema");
+        let dir = TempDir::created("bad-schema");
         let target = dir.path().join("out");
         let err = BulkWriter::builder(schema, &target).build().unwrap_err();
         let Error::Schema(msg) = &err else {
@@ -1905,7 +1882,7 @@ fn build_rejects_bad_schemas() {
 
 #[test]
 fn build_rejects_formats_that_cannot_hold_the_schema() {
-    let dir = TempDir::new("bad-format");
+    let dir = TempDir::created("bad-format");
     let array = CollectionSchema::new().field(pk()).field(
         FieldSchema::new("tags", DataType::Array)
             .element_type(DataType::Int32)
@@ -1943,7 +1920,7 @@ fn build_err(schema: &CollectionSchema, dir: &Path, ft: BulkFileType) -> Error {
 
 #[test]
 fn build_rejects_bad_settings() {
-    let dir = TempDir::new("bad-settings");
+    let dir = TempDir::created("bad-settings");
     let schema = CollectionSchema::new().field(pk());
     for sep in ['"', '\n', '\r', '\0'] {
         let err = builder(&schema, dir.path(), BulkFileType::Csv)
@@ -2159,7 +2136,7 @@ fn describe_row() -> Value {
 
 #[test]
 fn writer_from_describe_schema_leaves_out_generated_fields() {
-    let dir = TempDir::new("describe-writer");
+    let dir = TempDir::created("describe-writer");
     let schema = CollectionSchema::from_json(DESCRIBE_REPLY).unwrap();
     let mut w = build(&schema, dir.path(), BulkFileType::Parquet);
     w.append_row(&describe_row()).unwrap();
@@ -2308,7 +2285,7 @@ fn schema_parse_errors_are_schema_errors() {
 
 #[test]
 fn dynamic_keys_merge_with_meta_later_keys_win() {
-    let dir = TempDir::new("dynamic");
+    let dir = TempDir::created("dynamic");
     let schema = one_field("v", FieldSchema::new("v", DataType::FloatVector).dim(1))
         .enable_dynamic_field(true);
     let mut w = build(&schema, dir.path(), BulkFileType::Jsonl);
@@ -2366,7 +2343,7 @@ fn dynamic_field_in_every_format() {
         BulkFileType::Csv,
         BulkFileType::Numpy,
     ] {
-        let dir = TempDir::new("dynamic-formats");
+        let dir = TempDir::created("dynamic-formats");
         let mut w = build(&schema, dir.path(), ft);
         for row in &rows {
             w.append_row(row).unwrap();
@@ -2426,7 +2403,7 @@ fn assert_uuid(name: &str) {
 
 #[test]
 fn splits_files_at_chunk_size_inside_append_row() {
-    let dir = TempDir::new("split");
+    let dir = TempDir::created("split");
     let mut w = builder(&id_vector_schema(), dir.path(), BulkFileType::Jsonl)
         .chunk_size(40)
         .build()
@@ -2484,7 +2461,7 @@ fn splits_files_at_chunk_size_inside_append_row() {
 #[test]
 fn chunk_limit_is_strictly_greater() {
     // 2 rows = 56 bytes, not above 56: the chunk closes after the third row (84 > 56).
-    let dir = TempDir::new("split-strict");
+    let dir = TempDir::created("split-strict");
     let mut w = builder(&id_vector_schema(), dir.path(), BulkFileType::Parquet)
         .chunk_size(56)
         .build()
@@ -2503,7 +2480,7 @@ fn chunk_limit_is_strictly_greater() {
 
 #[test]
 fn buffered_size_is_pymilvus_estimate() {
-    let dir = TempDir::new("size");
+    let dir = TempDir::created("size");
     let mut w = build(&all_types_schema(), dir.path(), BulkFileType::Parquet);
     let rows = all_types_rows();
     // Row 0: 8 id + 1 b + 1 i8 + 2 i16 + 4 i32 + 8 i64 + 4 f + 8 d + 10 s + 11 t + 11 g
@@ -2542,7 +2519,7 @@ fn buffered_size_is_pymilvus_estimate() {
                 + 1)
     );
     // Bytes input counts what it is: dim/8 for binary, 2·dim for half floats.
-    let dir2 = TempDir::new("size-bytes");
+    let dir2 = TempDir::created("size-bytes");
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("bv", DataType::BinaryVector).dim(16))
@@ -2559,7 +2536,7 @@ fn buffered_size_is_pymilvus_estimate() {
 
 #[test]
 fn commit_with_nothing_buffered_writes_nothing() {
-    let dir = TempDir::new("empty-commit");
+    let dir = TempDir::created("empty-commit");
     let mut w = build(&id_vector_schema(), dir.path(), BulkFileType::Csv);
     w.commit().unwrap();
     assert!(w.batch_files().is_empty());
@@ -2577,7 +2554,7 @@ fn commit_with_nothing_buffered_writes_nothing() {
 
 #[test]
 fn numpy_batch_files_are_column_groups() {
-    let dir = TempDir::new("numpy-groups");
+    let dir = TempDir::created("numpy-groups");
     let schema = id_vector_schema().enable_dynamic_field(true);
     let mut w = builder(&schema, dir.path(), BulkFileType::Numpy)
         .chunk_size(40)
@@ -2613,7 +2590,7 @@ fn numpy_batch_files_are_column_groups() {
 
 #[test]
 fn commit_into_a_removed_folder_fails_and_keeps_rows() {
-    let dir = TempDir::new("io-removed");
+    let dir = TempDir::created("io-removed");
     let mut w = build(&id_vector_schema(), dir.path(), BulkFileType::Parquet);
     for id in 1..=3 {
         w.append_row(&id_vector_row(id)).unwrap();
@@ -2643,7 +2620,7 @@ fn commit_into_a_removed_folder_fails_and_keeps_rows() {
 #[test]
 fn commit_when_the_folder_is_a_file_fails_and_keeps_rows() {
     for ft in [BulkFileType::Json, BulkFileType::Numpy] {
-        let dir = TempDir::new("io-file");
+        let dir = TempDir::created("io-file");
         let mut w = build(&id_vector_schema(), dir.path(), ft);
         w.append_row(&id_vector_row(1)).unwrap();
         fs::remove_dir(w.data_path()).unwrap();
@@ -2671,7 +2648,7 @@ fn a_file_that_cannot_be_renamed_into_place_leaves_nothing_behind() {
         BulkFileType::Parquet,
         BulkFileType::Numpy,
     ] {
-        let dir = TempDir::new("io-rename");
+        let dir = TempDir::created("io-rename");
         let mut w = build(&id_vector_schema(), dir.path(), ft);
         w.append_row(&id_vector_row(1)).unwrap();
         let target = match ft {
@@ -2721,7 +2698,7 @@ fn a_file_that_cannot_be_renamed_into_place_leaves_nothing_behind() {
 
 #[test]
 fn a_failed_split_in_append_row_keeps_the_row() {
-    let dir = TempDir::new("io-split");
+    let dir = TempDir::created("io-split");
     let mut w = builder(&id_vector_schema(), dir.path(), BulkFileType::Jsonl)
         .chunk_size(40)
         .build()
@@ -2807,7 +2784,7 @@ fn books() -> Vec<Book> {
 
 #[test]
 fn struct_rows_to_parquet() {
-    let dir = TempDir::new("struct-parquet");
+    let dir = TempDir::created("struct-parquet");
     let mut w = build(&book_schema(), dir.path(), BulkFileType::Parquet);
     let pq = read_parquet(&write_one_file(&mut w, &books()));
     assert_eq!(pq.col("id"), [json!(1), json!(2)]);
@@ -2830,7 +2807,7 @@ fn struct_rows_to_parquet() {
 
 #[test]
 fn struct_rows_to_json() {
-    let dir = TempDir::new("struct-json");
+    let dir = TempDir::created("struct-json");
     let mut w = build(&book_schema(), dir.path(), BulkFileType::Json);
     let rows = read_json(&write_one_file(&mut w, &books()));
     assert_eq!(col_of(&rows, "score"), [json!(4.5), Value::Null]);
@@ -2851,7 +2828,7 @@ fn struct_rows_to_json() {
 
 #[test]
 fn struct_and_map_rows_mix_in_one_file() {
-    let dir = TempDir::new("struct-mix");
+    let dir = TempDir::created("struct-mix");
     let mut w = build(&book_schema(), dir.path(), BulkFileType::Jsonl);
     w.append_row(&books()[0]).unwrap();
     let as_map = json!({"id": 3, "title": "Map", "tags": ["x"], "vector": [1, 2, 3, 4],
@@ -2877,7 +2854,7 @@ fn struct_and_map_rows_mix_in_one_file() {
 
 #[test]
 fn folder_is_removed_on_drop_when_nothing_was_written() {
-    let dir = TempDir::new("drop");
+    let dir = TempDir::created("drop");
     let nested = dir.path().join("a/b"); // created with its parents
     let w = build(&id_vector_schema(), &nested, BulkFileType::Parquet);
     let data_path = w.data_path().to_path_buf();
@@ -2904,7 +2881,7 @@ fn folder_is_removed_on_drop_when_nothing_was_written() {
 
 #[test]
 fn each_writer_gets_its_own_folder() {
-    let dir = TempDir::new("uuid");
+    let dir = TempDir::created("uuid");
     let a = build(&id_vector_schema(), dir.path(), BulkFileType::Json);
     let b = build(&id_vector_schema(), dir.path(), BulkFileType::Json);
     assert_ne!(a.data_path(), b.data_path());
@@ -2933,7 +2910,7 @@ struct OptionalElements {
 
 #[test]
 fn array_elements_given_as_options() {
-    let dir = TempDir::new("option-elements");
+    let dir = TempDir::created("option-elements");
     let schema = one_field(
         "a",
         FieldSchema::new("a", DataType::Array)
@@ -3010,7 +2987,7 @@ fn nullable_float16_vector_nulls() {
         json!({"id": 2, "t": "x"}),
         json!({"id": 3, "hv": [3.0, 4.0], "t": "y"}),
     ];
-    let dir = TempDir::new("f16-null");
+    let dir = TempDir::created("f16-null");
     let mut w = build(&schema, dir.path(), BulkFileType::Parquet);
     let pq = read_parquet(&write_one_file(&mut w, &rows));
     assert_eq!(
@@ -3038,7 +3015,7 @@ fn binary_vectors_take_bits_or_packed_bytes() {
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("bv", DataType::BinaryVector).dim(16));
-    let dir = TempDir::new("bv-forms");
+    let dir = TempDir::created("bv-forms");
     let mut w = builder(&schema, dir.path(), BulkFileType::Jsonl)
         .build()
         .unwrap();
@@ -3055,7 +3032,7 @@ fn what_pymilvus_does_not_count_still_ends_a_chunk() {
     // 28 estimated bytes a row, but ~600 bytes of dynamic keys: the chunk ends when the rows
     // hold twice chunk_size, so memory stays bounded.
     let schema = id_vector_schema().enable_dynamic_field(true);
-    let dir = TempDir::new("extra-bytes");
+    let dir = TempDir::created("extra-bytes");
     let mut w = builder(&schema, dir.path(), BulkFileType::Jsonl)
         .chunk_size(1000)
         .build()
@@ -3080,7 +3057,7 @@ fn field_names_and_csv_null_keys_that_would_go_wrong_are_refused() {
         let schema = CollectionSchema::new()
             .field(pk())
             .field(FieldSchema::new(name, DataType::Int32));
-        let dir = TempDir::new("bad-name");
+        let dir = TempDir::created("bad-name");
         let err = builder(&schema, dir.path(), BulkFileType::Numpy)
             .build()
             .unwrap_err();
@@ -3089,7 +3066,7 @@ fn field_names_and_csv_null_keys_that_would_go_wrong_are_refused() {
     let schema = CollectionSchema::new()
         .field(pk())
         .field(FieldSchema::new("n", DataType::Int32).nullable(true));
-    let dir = TempDir::new("csv-null-key");
+    let dir = TempDir::created("csv-null-key");
     for key in ["0", "True", "[]", "1.5"] {
         let err = builder(&schema, dir.path(), BulkFileType::Csv)
             .csv_null_key(key)
