@@ -3,6 +3,10 @@
 # must import into a real Milvus 2.3.5 server and read back value for value.
 #
 # Usage:  tools/milvus23_writer_check.sh [WORKDIR]
+#         tools/milvus23_writer_check.sh --prepare-only WORKDIR
+#           writes WORKDIR/out (the writer's files) and WORKDIR/expected.json, checks that the
+#           files are what write_rows reported, and stops there: .ci/run then runs
+#           ../shared/tools/milvus23-import-check.sh WORKDIR/out WORKDIR/expected.json itself.
 #
 # Writes WORKDIR/schema.json (pymilvus to_dict form of the fixed schema of the import check), rows.jsonl
 # and expected.json, runs target/debug/examples/write_rows for the formats json, parquet and numpy into
@@ -32,10 +36,16 @@ skip() {
   exit 0
 }
 
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v unshare >/dev/null 2>&1 || skip "no unshare"
-unshare -n true >/dev/null 2>&1 || skip "unshare -n failed"
-[ -x "$CHECK" ] || [ -f "$CHECK" ] || { say "import check not found: $CHECK"; exit 2; }
+PREPARE_ONLY=""
+if [ "${1:-}" = "--prepare-only" ]; then
+  PREPARE_ONLY=1; shift
+  [ $# -ge 1 ] || { say "--prepare-only needs WORKDIR"; exit 2; }
+else
+  [ "$(id -u)" = 0 ] || skip "not root"
+  command -v unshare >/dev/null 2>&1 || skip "no unshare"
+  unshare -n true >/dev/null 2>&1 || skip "unshare -n failed"
+  [ -x "$CHECK" ] || [ -f "$CHECK" ] || { say "import check not found: $CHECK"; exit 2; }
+fi
 
 if [ $# -ge 1 ]; then
   WORK=$1; mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
@@ -111,6 +121,8 @@ for fmt in ["json", "parquet", "numpy"]:
         sys.exit(f"write_rows --format {fmt}: files on disk {sorted(found - listed)} not listed, "
                  f"listed {sorted(listed - found)} not on disk")
 PY
+
+[ -z "$PREPARE_ONLY" ] || { say "prepared $WORK/out and $WORK/expected.json ($NROWS rows)"; exit 0; }
 
 # ---------------------------------------------------------------- the import check
 say "importing $(find "$WORK/out" -type f | wc -l) files ($NROWS rows each) into Milvus 2.3.5"
