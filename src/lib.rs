@@ -197,6 +197,7 @@ mod redact;
 mod request;
 mod response;
 mod retry;
+mod secret;
 mod transport;
 mod volume;
 mod wait;
@@ -233,6 +234,7 @@ pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use retry::RetryPolicy;
+pub use secret::Secret;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
