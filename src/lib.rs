@@ -90,16 +90,45 @@
 //! [`Error::api_code`] and [`Error::is_timeout`] answer the usual questions. No error text and
 //! no `Debug` output contains the API key or an object-store secret.
 //!
+//! # Retries and the deadline
+//!
+//! Every call goes through a [`RetryPolicy`] (default: 3 attempts, exponential backoff with full
+//! jitter from 500 ms, at most 20 s between attempts, no retry after 60 s in all;
+//! [`RetryPolicy::none()`] for one attempt). Every import call is a `POST`, so what is safe to
+//! repeat is decided per operation:
+//!
+//! | operation | retried on |
+//! |---|---|
+//! | `get_import_progress`, `list_import_jobs`, `describe_collection`, `list_volumes`, `describe_volume`, `apply_volume`, `bulk_import` with [`idempotency_key`](BulkImportRequest::idempotency_key) | connection refused, timeouts, connections dropped mid-reply; HTTP 429, 502, 503, 504 |
+//! | `bulk_import` without a key, `commit_import`, `abort_import`, `create_volume`, `delete_volume` | only what cannot have reached the server (connection refused), and 429/503 that carry `Retry-After` |
+//!
+//! `Retry-After` (seconds or an HTTP date) is honoured, clamped to the backoff cap and the
+//! budget. [`Error::attempts`] says how many attempts a failed call made.
+//! [`BulkImportApiBuilder::deadline`] bounds the whole call, retries and waits included: no
+//! retry starts that could not finish in time, and the built-in transport cuts an exchange off
+//! at the deadline (a custom transport reads it from the request's [`CallDeadline`] extension).
+//!
 //! # Timeouts
 //!
 //! | setting | default | where |
 //! |---|---|---|
-//! | connect (resolve, TCP, TLS handshake) | 20 s | [`BulkImportApiBuilder::timeout`], [`UreqTransportBuilder::connect_timeout`] |
-//! | read / write (longest wait for any one read or write) | 20 s | [`BulkImportApiBuilder::timeout`], [`UreqTransportBuilder::timeout`] |
-//! | reply size | 16 MiB | [`UreqTransportBuilder::max_response_bytes`] |
+//! | connect (resolve, TCP, TLS handshake, each) | the `timeout` | [`BulkImportApiBuilder::connect_timeout`], [`UreqTransportBuilder::connect_timeout`] |
+//! | read / write (longest wait for any one read or write) | 20 s (pymilvus's) | [`BulkImportApiBuilder::timeout`], [`UreqTransportBuilder::timeout`] |
+//! | the whole call, retries included | none | [`BulkImportApiBuilder::deadline`] |
+//! | retries | 60 s in all | [`RetryPolicy::total_timeout`] |
+//! | reply size | 16 MiB | [`BulkImportApiBuilder::max_response_bytes`], [`UreqTransportBuilder::max_response_bytes`] |
 //!
-//! A timeout ends the call with an error whose [`is_timeout()`](Error::is_timeout) is true.
-//! Redirects are never followed.
+//! A timeout ends the attempt with an error whose [`is_timeout()`](Error::is_timeout) is true;
+//! on an operation that is safe to repeat, the policy may then try again, and the error the
+//! call returns is the last attempt's. Redirects are never followed.
+//!
+//! # Log events
+//!
+//! The one call path emits [`log`](https://docs.rs/log) events (the facade ureq uses; install
+//! any logger, e.g. `env_logger`, to see them) under the target `milvus_bulk_import`: each
+//! attempt at `debug` (method, path, status or error kind, elapsed time, attempt number), each
+//! retry and its wait at `info`, a give-up at `warn`. No event carries a secret, a body or a
+//! header value. `milvus-import --verbose` prints these events.
 //!
 //! # Features
 //!
@@ -172,11 +201,17 @@
 //!
 //! # TLS
 //!
-//! `https://` URLs use rustls with the Mozilla root certificates (webpki-roots), so no system
-//! OpenSSL is needed. A private CA ([`ca_bundle_path`](BulkImportApiBuilder::ca_bundle_path),
-//! added to the built-in roots or replacing them), client certificates for mutual TLS
+//! `https://` URLs use rustls with the Mozilla root certificates (`webpki-root-certs`), so no
+//! system OpenSSL is needed. A private CA ([`ca_bundle_path`](BulkImportApiBuilder::ca_bundle_path),
+//! trusted together with the built-in roots in one root store, or replacing them with
+//! [`replace_roots`](BulkImportApiBuilder::replace_roots)), client certificates for mutual TLS
 //! ([`client_identity_paths`](BulkImportApiBuilder::client_identity_paths)) and
-//! `danger_accept_invalid_certs` are builder settings; all material is checked in `build()`.
+//! `danger_accept_invalid_certs` are builder settings; all material is read and checked by
+//! rustls in `build()`, so a bad bundle or a key that does not match its certificate is an
+//! [`Error::Config`] there, never a failure at the first request.
+//!
+//! The README has the tour (commands, the CLI, the emulator binary, performance figures); this
+//! page is the reference for how calls behave.
 //!
 //! # Minimum Rust version
 //!
@@ -222,17 +257,6 @@ pub use response::{ApiResponse, Response};
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
-
-/// The README's Rust blocks, compiled and run as doc tests.
-#[cfg(all(
-    doctest,
-    feature = "mock",
-    feature = "ureq",
-    feature = "emulator",
-    feature = "writer"
-))]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 #[cfg(feature = "mock")]
@@ -244,3 +268,14 @@ pub use volume::{
     VolumeCreated, VolumeCredentials, VolumeInfo, VolumeList,
 };
 pub use wait::WaitOptions;
+
+/// The README's Rust blocks, compiled and run as doc tests.
+#[cfg(all(
+    doctest,
+    feature = "mock",
+    feature = "ureq",
+    feature = "emulator",
+    feature = "writer"
+))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -13,8 +13,15 @@ pub(crate) mod ureq;
 /// This is the crate's only seam to the network. [`BulkImportApi`](crate::BulkImportApi) builds
 /// a complete `http::Request` (method, absolute URL, headers, JSON body) and hands it over; the
 /// transport returns the reply with its whole body. A transport returns `Ok` for **every** HTTP
-/// status, 404 and 500 included: status codes, Milvus error envelopes and (later) retries are
-/// decided in one place, the API layer. `Err` is only for exchanges that did not complete.
+/// status, 404 and 500 included: status codes, Milvus error envelopes and retries are decided
+/// in one place, the API layer (which calls `send` once per attempt of its
+/// [`RetryPolicy`](crate::RetryPolicy)). `Err` is only for exchanges that did not complete, and
+/// its [`TransportErrorKind`](crate::TransportErrorKind) decides whether the attempt is retried.
+///
+/// **Do not follow redirects.** Every request carries the API key in its `Authorization`
+/// header; a transport that follows a `3xx` would send the key to whatever host the reply
+/// names. Return the `3xx` reply as it is (the client reports it as an
+/// [`Error::HttpStatus`](crate::Error::HttpStatus)), as the built-in transport does.
 ///
 /// Implemented by [`UreqTransport`](crate::UreqTransport) (feature `ureq`, the default),
 /// [`MockTransport`](crate::MockTransport) (feature `mock`), `Arc<T>` and `Box<T>` of any
