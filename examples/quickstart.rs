@@ -23,7 +23,6 @@
 use std::env;
 use std::path::Path;
 use std::process::ExitCode;
-use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use milvus_bulk_import::emulator::{EmulatorConfig, Timing};
@@ -31,7 +30,7 @@ use milvus_bulk_import::writer::{
     BulkFileType, BulkWriter, CollectionSchema, DataType, FieldSchema,
 };
 use milvus_bulk_import::{
-    BulkImportApi, BulkImportRequest, ImportJobState, JobRequest, ListImportJobsRequest,
+    BulkImportApi, BulkImportRequest, Error, JobRequest, ListImportJobsRequest, WaitOptions,
 };
 
 fn main() -> ExitCode {
@@ -152,32 +151,32 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         job = job.cluster_id(&cluster_id);
     }
     let started = Instant::now();
-    let mut last = None;
-    let reply = loop {
-        let reply = api.get_import_progress(&job)?;
-        let p = reply.data();
-        let now = (p.state.clone(), p.progress);
-        if last.as_ref() != Some(&now) {
-            println!(
-                "  {:>5.1}s  {:<11} {:>3}%  rows {}/{}",
-                started.elapsed().as_secs_f64(),
-                p.state.to_string(),
-                p.progress.unwrap_or(0),
-                p.imported_rows.unwrap_or(0),
-                p.total_rows.unwrap_or(0),
-            );
-            last = Some(now);
+    let waited = api.wait_for_import(
+        &job,
+        &WaitOptions::new()
+            .interval(Duration::from_millis(500))
+            .timeout(Duration::from_secs(600))
+            .on_progress(|p| {
+                println!(
+                    "  {:>5.1}s  {:<11} {:>3}%  rows {}/{}",
+                    started.elapsed().as_secs_f64(),
+                    p.state.to_string(),
+                    p.progress.unwrap_or(0),
+                    p.imported_rows.unwrap_or(0),
+                    p.total_rows.unwrap_or(0),
+                )
+            }),
+    );
+    // The last describe reply, raw and typed; a failed job is an error with the server's reason.
+    let reply = match waited {
+        Ok(reply) => Some(reply),
+        Err(Error::ImportFailed { reason, .. }) => {
+            println!("  reason: {reason}");
+            None
         }
-        if p.state.is_terminal() || p.state == ImportJobState::Uncommitted {
-            break reply;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            return Err("the job did not finish within 10 minutes".into());
-        }
-        sleep(Duration::from_millis(500));
+        Err(err) => return Err(err.into()),
     };
-    let progress = reply.data();
-    if let Some(reason) = &progress.reason {
+    if let Some(reason) = reply.as_ref().and_then(|r| r.data().reason.as_ref()) {
         println!("  reason: {reason}");
     }
 
@@ -197,7 +196,11 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
 
-    // 4. One raw reply, byte for byte as the server sent it.
+    // 4. One raw reply, byte for byte as the server sent it: the one that ended the wait.
+    let _ = std::fs::remove_dir_all(&bucket);
+    let Some(reply) = reply else {
+        return Ok(ExitCode::FAILURE);
+    };
     let raw = reply.response();
     println!(
         "\nlast describe reply: HTTP {} {} in {:?}",
@@ -206,11 +209,5 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         raw.elapsed()
     );
     println!("{}", raw.text());
-
-    let _ = std::fs::remove_dir_all(&bucket);
-    Ok(if progress.state == ImportJobState::Failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::SUCCESS)
 }

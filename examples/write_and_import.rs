@@ -109,7 +109,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
     )?;
-    println!("job {} {}", done.job_id, done.state);
+    println!("job {} {}", done.data().job_id, done.data().state);
 
     drop(writer);
     std::fs::remove_dir_all(&dir)?;

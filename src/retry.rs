@@ -217,6 +217,13 @@ fn parse_http_date(value: &str) -> Option<u64> {
         .map(|d| d * 86_400 + h * 3600 + m * 60 + s)
 }
 
+/// Whether `err` is a passing failure (the network, or a server that is busy or restarting):
+/// what a read is retried on, so that [`wait_for_import`](crate::BulkImportApi::wait_for_import)
+/// polls through exactly what the retry table calls passing.
+pub(crate) fn is_transient(err: &Error) -> bool {
+    retryable(err, Safety::Repeatable).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::api::BulkImportApi;
-use crate::error::{Error, TransportErrorKind};
+use crate::error::Error;
 use crate::model::{ImportJobState, ImportProgress};
-use crate::redact::Secrets;
 use crate::request::JobRequest;
+use crate::response::ApiResponse;
+use crate::retry::is_transient;
 
 /// The shortest [`WaitOptions::interval`] accepted: anything shorter would poll in a hot loop.
 const MIN_INTERVAL: Duration = Duration::from_millis(1);
@@ -97,23 +98,12 @@ fn fingerprint(p: &ImportProgress) -> (ImportJobState, Option<u32>, Option<u64>,
     (p.state.clone(), p.progress, p.imported_rows, p.total_rows)
 }
 
-/// Failures worth polling through: the network, or a server that is busy or restarting.
-fn transient(err: &Error) -> bool {
-    match err {
-        Error::Transport { source, .. } => matches!(
-            source.kind(),
-            TransportErrorKind::Connect
-                | TransportErrorKind::Timeout
-                | TransportErrorKind::Interrupted
-        ),
-        _ => matches!(err.status(), Some(429 | 502 | 503 | 504)),
-    }
-}
-
 impl BulkImportApi {
-    /// Polls [`get_import_progress`](Self::get_import_progress) until the job ends:
+    /// Polls [`get_import_progress`](Self::get_import_progress) until the job ends, and
+    /// returns the last describe reply — the raw [`Response`](crate::Response) and the typed
+    /// [`ImportProgress`] — like every other call:
     ///
-    /// * `Completed` → `Ok` with the final progress;
+    /// * `Completed` → `Ok` with the final reply;
     /// * `Failed` → [`Error::ImportFailed`] with the job id and the server's reason;
     /// * `Uncommitted` (a two-phase job) → `Ok`: it will not move until committed or aborted;
     /// * the [timeout](WaitOptions::timeout) passes → [`Error::WaitTimedOut`] (its
@@ -124,8 +114,9 @@ impl BulkImportApi {
     /// of the client's secrets (its reason, details and unknown fields included).
     ///
     /// Each poll is retried as the client's [`RetryPolicy`](crate::RetryPolicy) says; a poll
-    /// that still fails for a passing reason (connection refused, reset or timed out, HTTP 429,
-    /// 502, 503, 504) is tried again at the next interval, and any other error ends the wait.
+    /// that still fails for a passing reason (what the policy retries for a read: connection
+    /// refused, reset or timed out, HTTP 429, 502, 503, 504) is tried again at the next
+    /// interval, and any other error ends the wait.
     ///
     /// ```no_run
     /// # use milvus_bulk_import::{BulkImportApi, JobRequest, WaitOptions};
@@ -136,7 +127,8 @@ impl BulkImportApi {
     ///     &JobRequest::new("453240863839750922"),
     ///     &WaitOptions::new().on_progress(|p| println!("{} {:?}%", p.state, p.progress)),
     /// )?;
-    /// println!("{} rows imported", done.imported_rows.unwrap_or(0));
+    /// println!("{} rows imported", done.data().imported_rows.unwrap_or(0));
+    /// println!("{}", done.response().text()); // the server's own JSON
     /// # Ok(())
     /// # }
     /// # #[cfg(not(feature = "ureq"))]
@@ -146,7 +138,7 @@ impl BulkImportApi {
         &self,
         request: &JobRequest,
         options: &WaitOptions<'_>,
-    ) -> Result<ImportProgress, Error> {
+    ) -> Result<ApiResponse<ImportProgress>, Error> {
         if options.interval < MIN_INTERVAL {
             return Err(Error::InvalidRequest(format!(
                 "the wait interval must be at least 1 ms, not {:?} (a shorter one would poll \
@@ -159,47 +151,40 @@ impl BulkImportApi {
         let end = options.timeout.and_then(|t| started.checked_add(t));
         let mut interval = options.interval;
         let longest = options.interval.saturating_mul(5);
-        let mut last: Option<ImportProgress> = None;
-        // The secrets of the last reply, to scrub the progress an error carries.
-        let mut secrets = Secrets::default();
-        let timed_out = |last: Option<ImportProgress>, secrets: &Secrets| Error::WaitTimedOut {
+        // The last reply of a job still under way.
+        let mut last: Option<ApiResponse<ImportProgress>> = None;
+        let timed_out = |last: Option<ApiResponse<ImportProgress>>| Error::WaitTimedOut {
             job_id: request.job_id().to_string(),
             waited: started.elapsed(),
-            last: last.map(|mut p| {
-                secrets.scrub_progress(&mut p);
-                Box::new(p)
-            }),
+            last: last.map(|reply| Box::new(scrubbed(reply))),
         };
         loop {
             match self.get_import_progress_until(request, end) {
                 Ok(reply) => {
-                    secrets = reply.response().secrets().clone();
-                    let progress = reply.into_data();
                     let changed = last
                         .as_ref()
-                        .is_none_or(|l| fingerprint(l) != fingerprint(&progress));
+                        .is_none_or(|l| fingerprint(l.data()) != fingerprint(reply.data()));
                     if changed {
                         if let Some(callback) = &options.on_progress {
-                            (callback.borrow_mut())(&progress);
+                            (callback.borrow_mut())(reply.data());
                         }
                     }
-                    match progress.state {
+                    match reply.data().state {
                         ImportJobState::Completed | ImportJobState::Uncommitted => {
-                            return Ok(progress)
+                            return Ok(reply)
                         }
                         ImportJobState::Failed => {
-                            let mut progress = progress;
-                            secrets.scrub_progress(&mut progress);
+                            let progress = scrubbed(reply);
                             return Err(Error::ImportFailed {
                                 job_id: request.job_id().to_string(),
                                 reason: progress.reason.clone().unwrap_or_default(),
                                 progress: Box::new(progress),
                             });
                         }
-                        _ => last = Some(progress),
+                        _ => last = Some(reply),
                     }
                 }
-                Err(err) if transient(&err) => {}
+                Err(err) if is_transient(&err) => {}
                 // The poll was cut off because the wait's time ran out.
                 Err(Error::Transport { .. }) if end.is_some_and(|end| Instant::now() >= end) => {}
                 Err(err) => return Err(err),
@@ -208,12 +193,12 @@ impl BulkImportApi {
             if let Some(end) = end {
                 let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(timed_out(last, &secrets));
+                    return Err(timed_out(last));
                 }
                 if left <= pause {
                     // No time would be left for another poll.
                     thread::sleep(left);
-                    return Err(timed_out(last, &secrets));
+                    return Err(timed_out(last));
                 }
                 pause = pause.min(left);
             }
@@ -224,4 +209,12 @@ impl BulkImportApi {
                 .max(options.interval);
         }
     }
+}
+
+/// The progress of `reply` for an error: scrubbed of the secrets the reply must not show.
+fn scrubbed(reply: ApiResponse<ImportProgress>) -> ImportProgress {
+    let secrets = reply.response().secrets().clone();
+    let mut progress = reply.into_data();
+    secrets.scrub_progress(&mut progress);
+    progress
 }

@@ -155,8 +155,19 @@ fn wait_returns_the_completed_progress_and_reports_each_change_once() {
             &fast().on_progress(|p| seen.push((p.state.clone(), p.progress))),
         )
         .unwrap();
-    assert_eq!(done.state, ImportJobState::Completed);
-    assert_eq!(done.imported_rows, Some(1000));
+    assert_eq!(done.data().state, ImportJobState::Completed);
+    assert_eq!(done.data().imported_rows, Some(1000));
+    // The last describe reply, raw as well as typed.
+    let raw = done.response();
+    assert_eq!(raw.status_code(), 200);
+    assert!(
+        raw.url().ends_with("/v2/vectordb/jobs/import/describe"),
+        "{}",
+        raw.url()
+    );
+    let json: serde_json::Value = raw.json().unwrap();
+    assert_eq!(json["data"]["jobId"], id.as_str());
+    assert_eq!(json["data"]["state"], "Completed");
     assert_eq!(
         seen,
         [
@@ -230,7 +241,10 @@ fn wait_on_a_two_phase_job_returns_at_uncommitted() {
         .unwrap()
         .into_data()
         .job_id;
-    let p = api.wait_for_import(&JobRequest::new(&id), &fast()).unwrap();
+    let p = api
+        .wait_for_import(&JobRequest::new(&id), &fast())
+        .unwrap()
+        .into_data();
     assert_eq!(
         (p.state, p.progress),
         (ImportJobState::Uncommitted, Some(99))
@@ -294,7 +308,10 @@ fn wait_polls_through_passing_failures_and_stops_on_real_ones() {
         .build()
         .unwrap();
     let done = api.wait_for_import(&JobRequest::new("1"), &fast()).unwrap();
-    assert_eq!(done.state, ImportJobState::Completed);
+    assert_eq!(done.data().state, ImportJobState::Completed);
+    // The reply returned is the one that ended the wait, not a 503 before it.
+    assert_eq!(done.response().status_code(), 200);
+    assert!(done.response().text().contains("Completed"));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     // An unknown job is not a passing failure.

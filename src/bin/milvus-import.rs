@@ -45,7 +45,7 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -348,12 +348,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The transport of the CLI: ureq, timed (`--verbose`), keeping the last reply body so that
-/// `wait --output json` can print the server's own JSON.
+/// The transport of the CLI: ureq, timed (`--verbose`).
 struct CliTransport {
     inner: UreqTransport,
     verbose: bool,
-    last_body: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Transport for CliTransport {
@@ -366,20 +364,14 @@ impl Transport for CliTransport {
         let started = Instant::now();
         let result = self.inner.send(request);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        match &result {
-            Ok(response) => {
-                if self.verbose {
-                    note(&format!(
-                        "{method} {path} {} {ms:.1}ms",
-                        response.status().as_u16()
-                    ));
-                }
-                *self.last_body.lock().unwrap_or_else(|p| p.into_inner()) = response.body().clone();
+        if self.verbose {
+            match &result {
+                Ok(response) => note(&format!(
+                    "{method} {path} {} {ms:.1}ms",
+                    response.status().as_u16()
+                )),
+                Err(e) => note(&format!("{method} {path} failed ({}) {ms:.1}ms", e.kind())),
             }
-            Err(e) if self.verbose => {
-                note(&format!("{method} {path} failed ({}) {ms:.1}ms", e.kind()))
-            }
-            Err(_) => {}
         }
         result
     }
@@ -413,7 +405,6 @@ struct App {
     /// The transport S3 uploads go through.
     uploads: Arc<CliTransport>,
     output: Output,
-    last_body: Arc<Mutex<Vec<u8>>>,
     cluster_id: String,
     project_id: String,
     region_id: String,
@@ -441,7 +432,6 @@ fn main() -> ExitCode {
             )
             .exit();
     };
-    let last_body = Arc::new(Mutex::new(Vec::new()));
     let built = UreqTransport::builder()
         .connect_timeout(Duration::from_secs(20))
         .timeout(Duration::from_secs(60))
@@ -452,14 +442,12 @@ fn main() -> ExitCode {
                 .transport(CliTransport {
                     inner: inner.clone(),
                     verbose: cli.verbose,
-                    last_body: last_body.clone(),
                 })
                 .build()?;
             // Uploads to S3 go through the same kind of transport (timeouts, --verbose).
             let uploads = CliTransport {
                 inner,
                 verbose: cli.verbose,
-                last_body: Arc::new(Mutex::new(Vec::new())),
             };
             Ok((api, uploads))
         });
@@ -476,7 +464,6 @@ fn main() -> ExitCode {
         api,
         uploads: Arc::new(uploads),
         output,
-        last_body,
         cluster_id: cli.cluster_id.unwrap_or_default(),
         project_id: cli.project_id.unwrap_or_default(),
         region_id: cli.region_id.unwrap_or_default(),
@@ -816,15 +803,9 @@ impl App {
         }
         let done = result.context(|| format!("waiting for import job {job}"))?;
         match self.output {
-            Output::Json => {
-                let body = self
-                    .last_body
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
-                out_json(&String::from_utf8_lossy(&body))
-            }
-            Output::Table => out(&progress_table(&done)),
+            // The last describe reply, as the server sent it.
+            Output::Json => out_json(&done.response().text()),
+            Output::Table => out(&progress_table(done.data())),
         }
     }
 
