@@ -9,9 +9,10 @@ use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE,
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
-use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
+use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest, Operation};
 use crate::response::{decode, ApiResponse, Response};
 use crate::retry::{retryable, RetryPolicy, Safety};
+use crate::secret::{Secret, REDACTED};
 use crate::transport::CallDeadline;
 use crate::transport::Transport;
 
@@ -37,32 +38,69 @@ pub(crate) fn check_timeout(what: &str, timeout: Duration) -> Result<(), Error> 
     Ok(())
 }
 
-/// The endpoints the client calls: the five import-job ones, and (feature `writer`) the
-/// collection describe that yields a schema.
-#[derive(Clone, Copy, Debug)]
-enum Endpoint {
+/// The operations the client calls, one row each: the method, the path, and whether a failed
+/// attempt may be sent again. A request that carries an idempotency key is safe to repeat
+/// whatever its row says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
     Create,
     Describe,
     List,
     Commit,
     Abort,
+    /// Feature `writer`: a collection's schema.
     #[cfg(feature = "writer")]
     DescribeCollection,
-    /// Zilliz Cloud volumes (src/volume.rs); the call's [`Route`] adds the rest of the path.
-    Volumes,
+    /// Zilliz Cloud volumes (src/volume.rs); describe and delete name the volume in the path.
+    VolumeCreate,
+    VolumeList,
+    VolumeDescribe,
+    VolumeDelete,
+    VolumeApply,
 }
 
 impl Endpoint {
-    fn path(self) -> &'static str {
+    /// The table.
+    #[rustfmt::skip]
+    fn row(self) -> (http::Method, &'static str, Safety) {
+        use http::Method;
+        use Safety::{Once, Repeatable};
         match self {
-            Endpoint::Create => "/v2/vectordb/jobs/import/create",
-            Endpoint::Describe => "/v2/vectordb/jobs/import/describe",
-            Endpoint::List => "/v2/vectordb/jobs/import/list",
-            Endpoint::Commit => "/v2/vectordb/jobs/import/commit",
-            Endpoint::Abort => "/v2/vectordb/jobs/import/abort",
+            Endpoint::Create =>             (Method::POST,   "/v2/vectordb/jobs/import/create",   Once),
+            Endpoint::Describe =>           (Method::POST,   "/v2/vectordb/jobs/import/describe", Repeatable),
+            Endpoint::List =>               (Method::POST,   "/v2/vectordb/jobs/import/list",     Repeatable),
+            Endpoint::Commit =>             (Method::POST,   "/v2/vectordb/jobs/import/commit",   Once),
+            Endpoint::Abort =>              (Method::POST,   "/v2/vectordb/jobs/import/abort",    Once),
             #[cfg(feature = "writer")]
-            Endpoint::DescribeCollection => "/v2/vectordb/collections/describe",
-            Endpoint::Volumes => "/v2/volumes",
+            Endpoint::DescribeCollection => (Method::POST,   "/v2/vectordb/collections/describe", Repeatable),
+            Endpoint::VolumeCreate =>       (Method::POST,   "/v2/volumes/create",                Once),
+            Endpoint::VolumeList =>         (Method::GET,    "/v2/volumes",                       Repeatable),
+            Endpoint::VolumeDescribe =>     (Method::GET,    "/v2/volumes",                       Repeatable),
+            Endpoint::VolumeDelete =>       (Method::DELETE, "/v2/volumes",                       Once),
+            Endpoint::VolumeApply =>        (Method::POST,   "/v2/volumes/apply",                 Repeatable),
+        }
+    }
+
+    fn method(self) -> http::Method {
+        self.row().0
+    }
+
+    /// The path below the base URL; the request's [`Operation::path_tail`] follows it.
+    fn path(self) -> &'static str {
+        self.row().1
+    }
+
+    /// Whether a failed attempt may be sent again (see [`retryable`]).
+    fn safety(self) -> Safety {
+        self.row().2
+    }
+
+    /// The secrets a reply carries (`apply`'s temporary credentials), which no error made
+    /// from it may quote.
+    fn reply_secrets(self, body: &[u8]) -> Vec<String> {
+        match self {
+            Endpoint::VolumeApply => crate::volume::apply_reply_secrets(body),
+            _ => Vec::new(),
         }
     }
 }
@@ -95,7 +133,7 @@ pub struct BulkImportApi {
 
 struct Inner {
     base_url: String,
-    has_api_key: bool,
+    api_key: Secret,
     /// The API key in every form to scrub from error text.
     secrets: Secrets,
     authorization: HeaderValue,
@@ -104,35 +142,59 @@ struct Inner {
     deadline: Option<Duration>,
 }
 
-/// One operation's request, as `call` needs it.
-struct Call<'a> {
+/// Written out only because the transport has no `Debug`; the key is a [`Secret`].
+impl fmt::Debug for BulkImportApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("BulkImportApi")
+            .field("base_url", &inner.base_url)
+            .field("api_key", &inner.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One operation ready to send, and to send again: what `call` makes of an [`Endpoint`] and
+/// an [`Operation`].
+struct Exchange<'a> {
     endpoint: Endpoint,
+    url: String,
+    /// Where the path starts in `url` (after the base URL).
+    path_start: usize,
     body: Vec<u8>,
     db_name: &'a str,
-    secrets: &'a [&'a str],
-    safety: Safety,
     idempotency_key: Option<&'a str>,
+    safety: Safety,
+    /// The API key's and the request's.
+    secrets: Secrets,
 }
 
-/// How a call reaches its endpoint. The import calls POST a JSON body to the endpoint's path
-/// ([`Route::POST`]); the volume calls (src/volume.rs) also GET and DELETE, below a path.
-pub(crate) struct Route<'a> {
-    pub(crate) method: http::Method,
-    /// Appended to the endpoint's path: `/create`, `/{name}`, `?projectId=…`.
-    pub(crate) tail: &'a str,
-    /// Finds strings in a reply that no error may quote (`apply`'s temporary credentials).
-    pub(crate) reply_secrets: Option<FindSecrets>,
-}
+impl<'a> Exchange<'a> {
+    fn new(inner: &Inner, endpoint: Endpoint, request: &'a impl Operation) -> Result<Self, Error> {
+        let body = request.body()?;
+        let tail = request.path_tail()?;
+        let idempotency_key = request.idempotency_key();
+        let request_secrets = request.secrets();
+        let request_secrets: Vec<&str> = request_secrets.iter().map(|s| &**s).collect();
+        Ok(Exchange {
+            endpoint,
+            url: format!("{}{}{tail}", inner.base_url, endpoint.path()),
+            path_start: inner.base_url.len(),
+            body,
+            db_name: request.db_name(),
+            idempotency_key,
+            safety: match idempotency_key {
+                Some(_) => Safety::Repeatable,
+                None => endpoint.safety(),
+            },
+            secrets: inner.secrets.with(&request_secrets),
+        })
+    }
 
-/// Reads the secrets out of a reply body.
-pub(crate) type FindSecrets = fn(&[u8]) -> Vec<String>;
-
-impl Route<'_> {
-    const POST: Route<'static> = Route {
-        method: http::Method::POST,
-        tail: "",
-        reply_secrets: None,
-    };
+    /// The path, for the log (no query: it may name a project).
+    fn path(&self) -> &str {
+        let path = &self.url[self.path_start..];
+        path.split('?').next().unwrap_or(path)
+    }
 }
 
 impl BulkImportApi {
@@ -176,19 +238,7 @@ impl BulkImportApi {
         &self,
         request: &BulkImportRequest,
     ) -> Result<ApiResponse<ImportJobCreated>, Error> {
-        let key = request.key();
-        self.call(Call {
-            endpoint: Endpoint::Create,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &request.secrets(),
-            safety: if key.is_some() {
-                Safety::Repeatable
-            } else {
-                Safety::Once
-            },
-            idempotency_key: key,
-        })
+        self.call(Endpoint::Create, request)
     }
 
     /// Describes a job: state, progress, row counts, per-file details (pymilvus
@@ -197,14 +247,7 @@ impl BulkImportApi {
         &self,
         request: &JobRequest,
     ) -> Result<ApiResponse<ImportProgress>, Error> {
-        self.call(Call {
-            endpoint: Endpoint::Describe,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Repeatable,
-            idempotency_key: None,
-        })
+        self.call(Endpoint::Describe, request)
     }
 
     /// [`get_import_progress`](Self::get_import_progress) that ends by `until` at the latest
@@ -215,15 +258,7 @@ impl BulkImportApi {
         request: &JobRequest,
         until: Option<Instant>,
     ) -> Result<ApiResponse<ImportProgress>, Error> {
-        let call = Call {
-            endpoint: Endpoint::Describe,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Repeatable,
-            idempotency_key: None,
-        };
-        self.call_until(call, &Route::POST, until)
+        self.call_until(Endpoint::Describe, request, until)
     }
 
     /// Lists jobs, one page on Zilliz Cloud, all of them on Milvus (pymilvus
@@ -232,41 +267,20 @@ impl BulkImportApi {
         &self,
         request: &ListImportJobsRequest,
     ) -> Result<ApiResponse<ImportJobList>, Error> {
-        self.call(Call {
-            endpoint: Endpoint::List,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Repeatable,
-            idempotency_key: None,
-        })
+        self.call(Endpoint::List, request)
     }
 
     /// Commits a two-phase import that reached
     /// [`Uncommitted`](crate::ImportJobState::Uncommitted) (created with option
     /// `auto_commit` = `"false"`; newest Milvus servers only).
     pub fn commit_import(&self, request: &JobRequest) -> Result<ApiResponse<()>, Error> {
-        self.call(Call {
-            endpoint: Endpoint::Commit,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Once,
-            idempotency_key: None,
-        })
+        self.call(Endpoint::Commit, request)
     }
 
     /// Aborts a two-phase import before it is committed; the job ends
     /// [`Failed`](crate::ImportJobState::Failed).
     pub fn abort_import(&self, request: &JobRequest) -> Result<ApiResponse<()>, Error> {
-        self.call(Call {
-            endpoint: Endpoint::Abort,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Once,
-            idempotency_key: None,
-        })
+        self.call(Endpoint::Abort, request)
     }
 
     /// Describes a collection and returns its schema (feature `writer`): `POST
@@ -299,39 +313,7 @@ impl BulkImportApi {
         &self,
         request: &crate::DescribeCollectionRequest,
     ) -> Result<ApiResponse<crate::writer::CollectionSchema>, Error> {
-        self.call(Call {
-            endpoint: Endpoint::DescribeCollection,
-            body: request.to_body()?,
-            db_name: request.db(),
-            secrets: &[],
-            safety: Safety::Repeatable,
-            idempotency_key: None,
-        })
-    }
-
-    /// The one path every operation takes: build the request, send it, decode the reply, and
-    /// retry what the [`RetryPolicy`] and the operation's safety allow.
-    fn call<T: FromData>(&self, call: Call<'_>) -> Result<ApiResponse<T>, Error> {
-        self.call_routed(call, &Route::POST)
-    }
-
-    /// A Zilliz Cloud volume call (src/volume.rs), through the same retry loop, headers and
-    /// reply decoding as every operation.
-    pub(crate) fn volume_call<T: FromData>(
-        &self,
-        route: &Route<'_>,
-        body: Vec<u8>,
-        safety: Safety,
-    ) -> Result<ApiResponse<T>, Error> {
-        let call = Call {
-            endpoint: Endpoint::Volumes,
-            body,
-            db_name: "",
-            secrets: &[],
-            safety,
-            idempotency_key: None,
-        };
-        self.call_routed(call, route)
+        self.call(Endpoint::DescribeCollection, request)
     }
 
     /// Sends a request that is not an API call (a Zilliz volume's uploads) through this
@@ -350,24 +332,34 @@ impl BulkImportApi {
         &self.inner.retry
     }
 
-    fn call_routed<T: FromData>(
+    /// The one path every operation takes (the import calls above, the volume calls of
+    /// src/volume.rs): build the request, send it, decode the reply, and retry what the
+    /// [`RetryPolicy`] and the operation's safety allow.
+    pub(crate) fn call<T: FromData>(
         &self,
-        call: Call<'_>,
-        route: &Route<'_>,
+        endpoint: Endpoint,
+        request: &impl Operation,
     ) -> Result<ApiResponse<T>, Error> {
-        self.call_until(call, route, None)
+        self.call_until(endpoint, request, None)
     }
 
-    /// [`call_routed`](Self::call_routed), ended by `until` at the latest (the caller's own
-    /// deadline, such as a wait's timeout) as well as by the client's deadline.
+    /// [`call`](Self::call), ended by `until` at the latest (the caller's own deadline, such as
+    /// a wait's timeout) as well as by the client's deadline.
+    ///
+    /// Logs (crate `log`, target this module): each attempt at `debug`, each retry and its
+    /// wait at `info`, giving up on a failure that could have been retried at `warn`. The
+    /// events name the method, the path, the attempt, the HTTP status, API code or transport
+    /// error kind, and durations; never a header, a body or a secret.
     fn call_until<T: FromData>(
         &self,
-        call: Call<'_>,
-        route: &Route<'_>,
+        endpoint: Endpoint,
+        request: &impl Operation,
         until: Option<Instant>,
     ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
-        let url = format!("{}{}{}", inner.base_url, call.endpoint.path(), route.tail);
+        let exchange = Exchange::new(inner, endpoint, request)?;
+        let method = endpoint.method();
+        let path = exchange.path();
         let policy = &inner.retry;
         let started = Instant::now();
         // No retry starts after `end` (None: a budget too large to represent, i.e. no limit).
@@ -379,41 +371,68 @@ impl BulkImportApi {
             (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
             (budget, deadline) => budget.or(deadline),
         };
-        let secrets = inner.secrets.with(call.secrets);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(&call, route, &url, deadline, secrets.clone());
+            let sent = Instant::now();
+            let result = self.attempt(&exchange, deadline);
+            log::debug!(
+                "{method} {path} attempt {attempt}: {} in {:?}",
+                Outcome(&result),
+                sent.elapsed()
+            );
             let err = match result {
                 Ok(reply) => return Ok(reply),
                 Err(err) => err,
             };
-            let retry_after = match retryable(&err, call.safety) {
-                Some(after) if attempt < policy.attempts() => after,
-                _ => return Err(err.with_attempts(attempt)),
+            let Some(retry_after) = retryable(&err, exchange.safety) else {
+                return Err(err.with_attempts(attempt));
             };
+            if attempt >= policy.attempts() {
+                log::warn!(
+                    "{method} {path}: giving up after {attempt} attempts in {:?} (no retries \
+                     left): {}",
+                    started.elapsed(),
+                    Failure(&err)
+                );
+                return Err(err.with_attempts(attempt));
+            }
             let left = end.map(|end| end.saturating_duration_since(Instant::now()));
             let wait = policy.backoff(attempt, retry_after);
             let too_late =
                 left.is_some_and(|left| left.is_zero() || (retry_after.is_none() && wait >= left));
             if too_late {
+                log::warn!(
+                    "{method} {path}: giving up after {attempt} attempts in {:?} (the retry \
+                     budget or deadline would pass before the next one): {}",
+                    started.elapsed(),
+                    Failure(&err)
+                );
                 return Err(err.with_attempts(attempt));
             }
             // A server's Retry-After is honoured up to what is left of the budget.
-            std::thread::sleep(left.map_or(wait, |left| wait.min(left)));
+            let wait = left.map_or(wait, |left| wait.min(left));
+            log::info!(
+                "{method} {path}: attempt {attempt} failed ({}); retrying in {wait:?}{}",
+                Failure(&err),
+                if retry_after.is_some() {
+                    " (Retry-After)"
+                } else {
+                    ""
+                }
+            );
+            std::thread::sleep(wait);
         }
     }
 
     /// One exchange: build the request, send it, decode the reply.
     fn attempt<T: FromData>(
         &self,
-        call: &Call<'_>,
-        route: &Route<'_>,
-        url: &str,
+        exchange: &Exchange<'_>,
         deadline: Option<Instant>,
-        secrets: Secrets,
     ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
+        let url = exchange.url.as_str();
         let transport_error = |source| Error::Transport {
             url: url.to_string(),
             attempts: 1,
@@ -432,22 +451,24 @@ impl BulkImportApi {
         let invalid = |e: &dyn fmt::Display| {
             Error::InvalidRequest(format!("cannot build the HTTP request to {url}: {e}"))
         };
-        let mut request = http::Request::new(call.body.clone());
-        *request.method_mut() = route.method.clone();
+        let method = exchange.endpoint.method();
+        let post = method == http::Method::POST;
+        let mut request = http::Request::new(exchange.body.clone());
+        *request.method_mut() = method;
         *request.uri_mut() = http::Uri::try_from(url).map_err(|e| invalid(&e))?;
         let headers = request.headers_mut();
         headers.reserve(7);
         headers.insert(AUTHORIZATION, inner.authorization.clone());
-        if route.method == http::Method::POST {
+        if post {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if !call.db_name.is_empty() {
-            let value = HeaderValue::from_str(call.db_name).map_err(|e| invalid(&e))?;
+        if !exchange.db_name.is_empty() {
+            let value = HeaderValue::from_str(exchange.db_name).map_err(|e| invalid(&e))?;
             headers.insert(HeaderName::from_static("db-name"), value);
         }
-        if let Some(key) = call.idempotency_key {
+        if let Some(key) = exchange.idempotency_key {
             let value = HeaderValue::from_str(key).map_err(|e| invalid(&e))?;
             headers.insert(HeaderName::from_static("idempotency-key"), value);
         }
@@ -457,13 +478,9 @@ impl BulkImportApi {
 
         let started = Instant::now();
         let reply = inner.transport.send(request).map_err(transport_error)?;
-        let secrets = match route.reply_secrets {
-            Some(find) => {
-                let found = find(reply.body());
-                secrets.with(&found.iter().map(String::as_str).collect::<Vec<_>>())
-            }
-            None => secrets,
-        };
+        let found = exchange.endpoint.reply_secrets(reply.body());
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
+        let secrets = exchange.secrets.with(&found);
         decode(Response::new(
             reply,
             url.to_string(),
@@ -473,18 +490,39 @@ impl BulkImportApi {
     }
 }
 
-impl fmt::Debug for BulkImportApi {
+/// An attempt's outcome as the log shows it: the HTTP status, or what failed.
+struct Outcome<'a, T>(&'a Result<ApiResponse<T>, Error>);
+
+impl<T> fmt::Display for Outcome<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BulkImportApi")
-            .field("base_url", &self.inner.base_url)
-            .field("api_key", &redacted(self.inner.has_api_key))
-            .finish_non_exhaustive()
+        match self.0 {
+            Ok(reply) => write!(f, "HTTP {}", reply.response().status_code()),
+            Err(err) => Failure(err).fmt(f),
+        }
     }
 }
 
+/// A failed attempt as the log shows it: status, API code or transport error kind, never the
+/// server's text (it may quote the request).
+struct Failure<'a>(&'a Error);
+
+impl fmt::Display for Failure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::Transport { source, .. } => write!(f, "transport error: {}", source.kind()),
+            Error::Api { code, status, .. } => write!(f, "API error {code} (HTTP {status})"),
+            Error::HttpStatus { status, .. } => write!(f, "HTTP {status}"),
+            Error::Decode { status, .. } => write!(f, "undecodable reply (HTTP {status})"),
+            Error::InvalidRequest(_) => f.write_str("invalid request"),
+            _ => f.write_str("error"),
+        }
+    }
+}
+
+/// What the builder's `Debug` shows for its API key.
 fn redacted(present: bool) -> &'static str {
     if present {
-        "<redacted>"
+        REDACTED
     } else {
         ""
     }
@@ -728,7 +766,7 @@ impl BulkImportApiBuilder {
         Ok(BulkImportApi {
             inner: Arc::new(Inner {
                 base_url,
-                has_api_key: !self.api_key.is_empty(),
+                api_key: Secret::new(self.api_key.as_str()),
                 secrets: Secrets::new([self.api_key.as_str()]),
                 authorization,
                 transport,
@@ -892,6 +930,150 @@ mod tests {
             "http://h",
         ] {
             assert_eq!(base_url(good).unwrap(), good);
+        }
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, Once};
+    use std::thread::{self, ThreadId};
+    use std::time::Duration;
+
+    use log::{Level, LevelFilter, Log, Metadata, Record};
+
+    use crate::{BulkImportApi, FnTransport, ListImportJobsRequest, RetryPolicy};
+
+    const API_KEY: &str = "root:Log-Secret-Key-42";
+
+    /// Every record of the crate, with the thread that logged it (tests run side by side).
+    static RECORDS: Mutex<Vec<(ThreadId, Level, String, String)>> = Mutex::new(Vec::new());
+
+    struct Collect;
+
+    impl Log for Collect {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+
+        fn log(&self, record: &Record<'_>) {
+            let entry = (
+                thread::current().id(),
+                record.level(),
+                record.target().to_string(),
+                record.args().to_string(),
+            );
+            RECORDS.lock().unwrap().push(entry);
+        }
+
+        fn flush(&self) {}
+    }
+
+    /// The records this thread logged since the last call.
+    fn take_records() -> Vec<(Level, String, String)> {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            log::set_logger(&Collect).expect("no other logger in the unit tests");
+            log::set_max_level(LevelFilter::Trace);
+        });
+        let me = thread::current().id();
+        let mut records = RECORDS.lock().unwrap();
+        let (mine, others) = records.drain(..).partition(|(id, ..)| *id == me);
+        *records = others;
+        mine.into_iter()
+            .map(|(_, level, target, text)| (level, target, text))
+            .collect()
+    }
+
+    /// A client whose server answers 503 to the first `failures` requests, then a job list.
+    fn flaky(failures: usize, attempts: u32) -> BulkImportApi {
+        let sent = AtomicUsize::new(0);
+        let transport = FnTransport::new(move |_| {
+            let reply = if sent.fetch_add(1, Ordering::SeqCst) < failures {
+                http::Response::builder()
+                    .status(503)
+                    .body(format!("unavailable; key {API_KEY}").into_bytes())
+            } else {
+                http::Response::builder().body(br#"{"code":0,"data":{"records":[]}}"#.to_vec())
+            };
+            Ok(reply.unwrap())
+        });
+        let retry = RetryPolicy::default()
+            .max_attempts(attempts)
+            .initial_backoff(Duration::from_millis(1));
+        BulkImportApi::builder("http://127.0.0.1:19530")
+            .api_key(API_KEY)
+            .retry(retry)
+            .transport(transport)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_call_retried_once_logs_each_attempt_and_the_retry_and_no_secret() {
+        take_records();
+        flaky(1, 3)
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap();
+        let records = take_records();
+        let shown: Vec<_> = records
+            .iter()
+            .map(|(level, _, text)| format!("{level} {text}"))
+            .collect();
+        assert_eq!(records.len(), 3, "{shown:#?}");
+        let path = "POST /v2/vectordb/jobs/import/list";
+        let (level, target, text) = &records[0];
+        assert_eq!(
+            (*level, target.as_str()),
+            (Level::Debug, module_path!().trim_end_matches("::log_tests"))
+        );
+        assert!(
+            text.starts_with(&format!("{path} attempt 1: HTTP 503 in ")),
+            "{text}"
+        );
+        let (level, _, text) = &records[1];
+        assert_eq!(*level, Level::Info);
+        assert!(
+            text.starts_with(&format!(
+                "{path}: attempt 1 failed (HTTP 503); retrying in "
+            )),
+            "{text}"
+        );
+        let (level, _, text) = &records[2];
+        assert_eq!(*level, Level::Debug);
+        assert!(
+            text.starts_with(&format!("{path} attempt 2: HTTP 200 in ")),
+            "{text}"
+        );
+        for (_, _, text) in &records {
+            assert!(!text.contains("Log-Secret-Key-42"), "{text}");
+            assert!(!text.contains("unavailable"), "a body in {text}");
+        }
+    }
+
+    #[test]
+    fn giving_up_is_a_warning() {
+        take_records();
+        let err = flaky(usize::MAX, 2)
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap_err();
+        assert_eq!(err.status(), Some(503));
+        let records = take_records();
+        let levels: Vec<Level> = records.iter().map(|(level, ..)| *level).collect();
+        assert_eq!(
+            levels,
+            [Level::Debug, Level::Info, Level::Debug, Level::Warn],
+            "{records:#?}"
+        );
+        let (_, _, text) = &records[3];
+        assert!(
+            text.starts_with("POST /v2/vectordb/jobs/import/list: giving up after 2 attempts in "),
+            "{text}"
+        );
+        assert!(text.ends_with("(no retries left): HTTP 503"), "{text}");
+        for (_, _, text) in &records {
+            assert!(!text.contains("Log-Secret-Key-42"), "{text}");
         }
     }
 }

@@ -44,7 +44,7 @@ impl BulkImportApi {
         ImportJobPages {
             api: self,
             request: request.clone(),
-            page: request.page(),
+            page: request.current_page_number(),
             current: Vec::new().into_iter(),
             seen: HashSet::new(),
             yielded: 0,
@@ -109,7 +109,7 @@ impl ImportJobPages<'_> {
     fn fetch(&mut self) -> Result<(), Error> {
         let request = self.request.clone().current_page(self.page);
         let list = self.api.list_import_jobs(&request)?.into_data();
-        let page_size = u64::from(self.request.size());
+        let page_size = u64::from(self.request.records_per_page());
         let fetched = list.records.len() as u64;
         let records: Vec<ImportJobRecord> = list
             .records

@@ -1,8 +1,10 @@
 //! The request types: [`BulkImportRequest`], [`JobRequest`], [`ListImportJobsRequest`], and
-//! (feature `writer`) [`DescribeCollectionRequest`].
+//! (feature `writer`) [`DescribeCollectionRequest`], and [`Operation`], what the client's one
+//! call path needs from any request.
 //!
-//! Each builds the JSON body pymilvus 3.0 sends for the same inputs, key for key: every key
-//! present, unset strings as `""`, unset lists as `null`.
+//! Each request derives the JSON body pymilvus 3.0 sends for the same inputs, key for key: every
+//! key present, unset strings as `""`, unset lists as `null`. The field order of each struct is
+//! the key order on the wire (tests/wire.rs pins it against pymilvus's bytes).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,8 +13,34 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::secret::{Secret, REDACTED};
 
-const REDACTED: &str = "<redacted>";
+/// What the one call path ([`BulkImportApi`](crate::BulkImportApi)'s `call`) needs from a
+/// request, whatever its endpoint.
+pub(crate) trait Operation {
+    /// Checks the request and encodes its body (JSON; empty for a `GET` or `DELETE`).
+    fn body(&self) -> Result<Vec<u8>, Error>;
+
+    /// What follows the endpoint's path: `/{name}` or `?projectId=…` (volume calls), checked.
+    fn path_tail(&self) -> Result<String, Error> {
+        Ok(String::new())
+    }
+
+    /// The database, sent as the `DB-Name` header when not empty.
+    fn db_name(&self) -> &str {
+        ""
+    }
+
+    /// The `Idempotency-Key` header; a call that carries one is safe to repeat.
+    fn idempotency_key(&self) -> Option<&str> {
+        None
+    }
+
+    /// The secrets the request carries, scrubbed from any server text an error quotes.
+    fn secrets(&self) -> Vec<Cow<'_, str>> {
+        Vec::new()
+    }
+}
 
 /// Collects nested path lists from anything shaped like `Vec<Vec<String>>`:
 /// `vec![vec!["a.parquet".to_string()]]`, `[["a.parquet"]]`, `vec![vec!["a.npy", "b.npy"]]`.
@@ -126,12 +154,73 @@ fn signed_values(url: &str) -> Vec<String> {
     values
 }
 
-fn secret(value: &str) -> &str {
-    if value.is_empty() {
-        ""
-    } else {
-        REDACTED
+/// Paths or URLs (`files`, `objectUrls`, `dataPaths`): serialized as they are, shown by `Debug`
+/// without what a presigned URL signs with (see [`shown_url`]).
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+struct Urls(Option<Vec<Vec<String>>>);
+
+impl fmt::Debug for Urls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&shown_urls(&self.0), f)
     }
+}
+
+/// One URL (`objectUrl`), like [`Urls`].
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+struct Url(String);
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&shown_url(&self.0), f)
+    }
+}
+
+/// The Zilliz Cloud target of a call: a cluster (`clusterId`), or a project database
+/// (`projectId` with `regionId`). Flattened into the body: its keys stand where its field does.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTarget {
+    cluster_id: String,
+    project_id: String,
+    region_id: String,
+}
+
+impl CloudTarget {
+    fn check(&self) -> Result<(), Error> {
+        if self.project_id.is_empty() != self.region_id.is_empty() {
+            return Err(Error::InvalidRequest(
+                "project_id and region_id go together: set both or neither".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The setters of a request's [`CloudTarget`] (its field `cloud`).
+macro_rules! cloud_target_setters {
+    () => {
+        /// Zilliz Cloud: the cluster (`clusterId`, `in01-…`).
+        pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
+            self.cloud.cluster_id = cluster_id.into();
+            self
+        }
+
+        /// Zilliz Cloud project database: the project (`projectId`), with
+        /// [`region_id`](Self::region_id).
+        pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+            self.cloud.project_id = project_id.into();
+            self
+        }
+
+        /// Zilliz Cloud project database: the region (`regionId`, e.g. `aws-us-west-2`), with
+        /// [`project_id`](Self::project_id).
+        pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
+            self.cloud.region_id = region_id.into();
+            self
+        }
+    };
 }
 
 /// A database name travels in the `DB-Name` header, so it must be a valid header value.
@@ -140,15 +229,6 @@ fn check_db_name(db_name: &str) -> Result<(), Error> {
         return Err(Error::InvalidRequest(format!(
             "db_name {db_name:?} cannot be sent in the DB-Name header (control characters?)"
         )));
-    }
-    Ok(())
-}
-
-fn check_cloud_target(project_id: &str, region_id: &str) -> Result<(), Error> {
-    if project_id.is_empty() != region_id.is_empty() {
-        return Err(Error::InvalidRequest(
-            "project_id and region_id go together: set both or neither".into(),
-        ));
     }
     Ok(())
 }
@@ -189,47 +269,26 @@ fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
 /// assert!(format!("{presigned:?}").contains("https://b.s3.amazonaws.com/1.parquet?<redacted>"));
 /// # let _ = milvus;
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BulkImportRequest {
     collection_name: String,
     db_name: String,
     partition_name: String,
-    files: Option<Vec<Vec<String>>>,
-    object_url: String,
-    object_urls: Option<Vec<Vec<String>>>,
-    cluster_id: String,
-    project_id: String,
-    region_id: String,
-    access_key: String,
-    secret_key: String,
-    token: String,
+    files: Urls,
+    object_url: Url,
+    object_urls: Urls,
+    #[serde(flatten)]
+    cloud: CloudTarget,
+    access_key: Secret,
+    secret_key: Secret,
+    token: Secret,
     volume_name: String,
-    data_paths: Option<Vec<Vec<String>>>,
+    data_paths: Urls,
     options: BTreeMap<String, String>,
+    /// Sent as a header, not in the body.
+    #[serde(skip)]
     idempotency_key: Option<String>,
-    /// The secrets in the query strings of `object_url` and `object_urls` (see
-    /// [`signed_values`]).
-    signed: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateBody<'a> {
-    collection_name: &'a str,
-    db_name: &'a str,
-    partition_name: &'a str,
-    files: Option<&'a [Vec<String>]>,
-    object_url: &'a str,
-    object_urls: Option<&'a [Vec<String>]>,
-    cluster_id: &'a str,
-    project_id: &'a str,
-    region_id: &'a str,
-    access_key: &'a str,
-    secret_key: &'a str,
-    token: &'a str,
-    volume_name: &'a str,
-    data_paths: Option<&'a [Vec<String>]>,
-    options: &'a BTreeMap<String, String>,
 }
 
 impl BulkImportRequest {
@@ -239,29 +298,18 @@ impl BulkImportRequest {
             collection_name: collection_name.into(),
             db_name: String::new(),
             partition_name: String::new(),
-            files: None,
-            object_url: String::new(),
-            object_urls: None,
-            cluster_id: String::new(),
-            project_id: String::new(),
-            region_id: String::new(),
-            access_key: String::new(),
-            secret_key: String::new(),
-            token: String::new(),
+            files: Urls::default(),
+            object_url: Url::default(),
+            object_urls: Urls::default(),
+            cloud: CloudTarget::default(),
+            access_key: Secret::default(),
+            secret_key: Secret::default(),
+            token: Secret::default(),
             volume_name: String::new(),
-            data_paths: None,
+            data_paths: Urls::default(),
             options: BTreeMap::new(),
             idempotency_key: None,
-            signed: Vec::new(),
         }
-    }
-
-    /// Gathers the secrets of the object URLs' query strings again.
-    fn find_signed(&mut self) {
-        self.signed = std::iter::once(&self.object_url)
-            .chain(self.object_urls.iter().flatten().flatten())
-            .flat_map(|url| signed_values(url))
-            .collect();
     }
 
     /// The database (`dbName`, also sent as the `DB-Name` header). On Zilliz Cloud, for
@@ -287,15 +335,14 @@ impl BulkImportRequest {
         J: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.files = Some(nested(files));
+        self.files = Urls(Some(nested(files)));
         self
     }
 
     /// Zilliz Cloud: one object URL (`objectUrl`). Deprecated by Zilliz in favour of
     /// [`object_urls`](Self::object_urls), kept for servers that still read it.
     pub fn object_url(mut self, object_url: impl Into<String>) -> Self {
-        self.object_url = object_url.into();
-        self.find_signed();
+        self.object_url = Url(object_url.into());
         self
     }
 
@@ -308,28 +355,27 @@ impl BulkImportRequest {
         J: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.object_urls = Some(nested(object_urls));
-        self.find_signed();
+        self.object_urls = Urls(Some(nested(object_urls)));
         self
     }
 
     /// Zilliz Cloud: the object store's access key (`accessKey`). Never shown by `Debug`.
     pub fn access_key(mut self, access_key: impl Into<String>) -> Self {
-        self.access_key = access_key.into();
+        self.access_key = Secret::new(access_key);
         self
     }
 
     /// Zilliz Cloud: the object store's secret key (`secretKey`). Never shown by `Debug` or in
     /// errors.
     pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
-        self.secret_key = secret_key.into();
+        self.secret_key = Secret::new(secret_key);
         self
     }
 
     /// Zilliz Cloud: the session token of short-term object-store credentials (`token`). Never
     /// shown by `Debug` or in errors.
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = token.into();
+        self.token = Secret::new(token);
         self
     }
 
@@ -348,28 +394,11 @@ impl BulkImportRequest {
         J: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.data_paths = Some(nested(data_paths));
+        self.data_paths = Urls(Some(nested(data_paths)));
         self
     }
 
-    /// Zilliz Cloud: the target cluster (`clusterId`, `in01-…`).
-    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
-        self.cluster_id = cluster_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the project (`projectId`), with
-    /// [`region_id`](Self::region_id).
-    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
-        self.project_id = project_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the region (`regionId`, e.g. `aws-us-west-2`).
-    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
-        self.region_id = region_id.into();
-        self
-    }
+    cloud_target_setters!();
 
     /// Adds an import option (`options`), such as `timeout` = `"300s"` or `auto_commit` =
     /// `"false"` for a two-phase import. Values are strings, as the server requires (it rejects
@@ -387,32 +416,17 @@ impl BulkImportRequest {
         self.idempotency_key = Some(key.into());
         self
     }
+}
 
-    pub(crate) fn key(&self) -> Option<&str> {
-        self.idempotency_key.as_deref()
-    }
-
-    pub(crate) fn db(&self) -> &str {
-        &self.db_name
-    }
-
-    /// The secrets this request carries, to scrub from any server text quoted in an error.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
-        let keys = [&self.secret_key, &self.access_key, &self.token];
-        keys.into_iter()
-            .chain(&self.signed)
-            .map(String::as_str)
-            .collect()
-    }
-
-    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+impl Operation for BulkImportRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         if self.collection_name.trim().is_empty() {
             return Err(Error::InvalidRequest(
                 "collection name must not be empty".into(),
             ));
         }
         check_db_name(&self.db_name)?;
-        check_cloud_target(&self.project_id, &self.region_id)?;
+        self.cloud.check()?;
         if let Some(key) = &self.idempotency_key {
             let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
             if key.is_empty() || key.len() > 256 || !printable {
@@ -426,46 +440,25 @@ impl BulkImportRequest {
                 "option keys must not be empty".into(),
             ));
         }
-        to_json(&CreateBody {
-            collection_name: &self.collection_name,
-            db_name: &self.db_name,
-            partition_name: &self.partition_name,
-            files: self.files.as_deref(),
-            object_url: &self.object_url,
-            object_urls: self.object_urls.as_deref(),
-            cluster_id: &self.cluster_id,
-            project_id: &self.project_id,
-            region_id: &self.region_id,
-            access_key: &self.access_key,
-            secret_key: &self.secret_key,
-            token: &self.token,
-            volume_name: &self.volume_name,
-            data_paths: self.data_paths.as_deref(),
-            options: &self.options,
-        })
+        to_json(self)
     }
-}
 
-impl fmt::Debug for BulkImportRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BulkImportRequest")
-            .field("collection_name", &self.collection_name)
-            .field("db_name", &self.db_name)
-            .field("partition_name", &self.partition_name)
-            .field("files", &shown_urls(&self.files))
-            .field("object_url", &shown_url(&self.object_url))
-            .field("object_urls", &shown_urls(&self.object_urls))
-            .field("cluster_id", &self.cluster_id)
-            .field("project_id", &self.project_id)
-            .field("region_id", &self.region_id)
-            .field("access_key", &secret(&self.access_key))
-            .field("secret_key", &secret(&self.secret_key))
-            .field("token", &secret(&self.token))
-            .field("volume_name", &self.volume_name)
-            .field("data_paths", &shown_urls(&self.data_paths))
-            .field("options", &self.options)
-            .field("idempotency_key", &self.idempotency_key)
-            .finish()
+    fn db_name(&self) -> &str {
+        &self.db_name
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
+    /// The object-store credentials, and the signatures, credentials and tokens in the query
+    /// strings of `object_url` and `object_urls` (see [`signed_values`]).
+    fn secrets(&self) -> Vec<Cow<'_, str>> {
+        let keys = [&self.secret_key, &self.access_key, &self.token].map(|s| s.secret().into());
+        let urls = std::iter::once(&self.object_url.0)
+            .chain(self.object_urls.0.iter().flatten().flatten());
+        let signed = urls.flat_map(|url| signed_values(url)).map(Cow::Owned);
+        keys.into_iter().chain(signed).collect()
     }
 }
 
@@ -482,22 +475,15 @@ impl fmt::Debug for BulkImportRequest {
 /// let cloud = JobRequest::new("job-0123456789abcdef").cluster_id("in01-xxxxxxxxxxxxxxx");
 /// # let _ = (milvus, cloud);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JobRequest {
     job_id: String,
-    cluster_id: String,
-    project_id: String,
-    region_id: String,
+    #[serde(flatten)]
+    cloud: CloudTarget,
+    /// Sent as the `DB-Name` header only.
+    #[serde(skip)]
     db_name: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JobBody<'a> {
-    job_id: &'a str,
-    cluster_id: &'a str,
-    project_id: &'a str,
-    region_id: &'a str,
 }
 
 impl JobRequest {
@@ -506,30 +492,12 @@ impl JobRequest {
     pub fn new(job_id: impl Into<String>) -> Self {
         JobRequest {
             job_id: job_id.into(),
-            cluster_id: String::new(),
-            project_id: String::new(),
-            region_id: String::new(),
+            cloud: CloudTarget::default(),
             db_name: String::new(),
         }
     }
 
-    /// Zilliz Cloud: the cluster (`clusterId`).
-    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
-        self.cluster_id = cluster_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the project (`projectId`).
-    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
-        self.project_id = project_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the region (`regionId`).
-    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
-        self.region_id = region_id.into();
-        self
-    }
+    cloud_target_setters!();
 
     /// The database of the job's collection, sent as the `DB-Name` header.
     pub fn db_name(mut self, db_name: impl Into<String>) -> Self {
@@ -541,23 +509,20 @@ impl JobRequest {
     pub fn job_id(&self) -> &str {
         &self.job_id
     }
+}
 
-    pub(crate) fn db(&self) -> &str {
-        &self.db_name
-    }
-
-    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+impl Operation for JobRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         if self.job_id.trim().is_empty() {
             return Err(Error::InvalidRequest("job id must not be empty".into()));
         }
         check_db_name(&self.db_name)?;
-        check_cloud_target(&self.project_id, &self.region_id)?;
-        to_json(&JobBody {
-            job_id: &self.job_id,
-            cluster_id: &self.cluster_id,
-            project_id: &self.project_id,
-            region_id: &self.region_id,
-        })
+        self.cloud.check()?;
+        to_json(self)
+    }
+
+    fn db_name(&self) -> &str {
+        &self.db_name
     }
 }
 
@@ -577,25 +542,13 @@ impl JobRequest {
 /// let milvus = ListImportJobsRequest::new().db_name("db1").collection_name("my_collection");
 /// # let _ = (cloud, milvus);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListImportJobsRequest {
     collection_name: String,
     db_name: String,
-    cluster_id: String,
-    project_id: String,
-    region_id: String,
-    page_size: u32,
-    current_page: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListBody<'a> {
-    collection_name: &'a str,
-    db_name: &'a str,
-    cluster_id: &'a str,
-    project_id: &'a str,
-    region_id: &'a str,
+    #[serde(flatten)]
+    cloud: CloudTarget,
     page_size: u32,
     current_page: u32,
 }
@@ -612,9 +565,7 @@ impl ListImportJobsRequest {
         ListImportJobsRequest {
             collection_name: String::new(),
             db_name: String::new(),
-            cluster_id: String::new(),
-            project_id: String::new(),
-            region_id: String::new(),
+            cloud: CloudTarget::default(),
             page_size: 10,
             current_page: 1,
         }
@@ -632,23 +583,7 @@ impl ListImportJobsRequest {
         self
     }
 
-    /// Zilliz Cloud: the cluster (`clusterId`).
-    pub fn cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
-        self.cluster_id = cluster_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the project (`projectId`).
-    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
-        self.project_id = project_id.into();
-        self
-    }
-
-    /// Zilliz Cloud project database: the region (`regionId`).
-    pub fn region_id(mut self, region_id: impl Into<String>) -> Self {
-        self.region_id = region_id.into();
-        self
-    }
+    cloud_target_setters!();
 
     /// Records per page (`pageSize`, default 10; Zilliz Cloud accepts 1–100).
     pub fn page_size(mut self, page_size: u32) -> Self {
@@ -662,19 +597,19 @@ impl ListImportJobsRequest {
         self
     }
 
-    pub(crate) fn db(&self) -> &str {
-        &self.db_name
-    }
-
-    pub(crate) fn page(&self) -> u32 {
+    /// The page to fetch ([`current_page`](Self::current_page)).
+    pub(crate) fn current_page_number(&self) -> u32 {
         self.current_page
     }
 
-    pub(crate) fn size(&self) -> u32 {
+    /// Records per page ([`page_size`](Self::page_size)).
+    pub(crate) fn records_per_page(&self) -> u32 {
         self.page_size
     }
+}
 
-    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+impl Operation for ListImportJobsRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         if self.page_size == 0 {
             return Err(Error::InvalidRequest("page size must be at least 1".into()));
         }
@@ -684,16 +619,12 @@ impl ListImportJobsRequest {
             ));
         }
         check_db_name(&self.db_name)?;
-        check_cloud_target(&self.project_id, &self.region_id)?;
-        to_json(&ListBody {
-            collection_name: &self.collection_name,
-            db_name: &self.db_name,
-            cluster_id: &self.cluster_id,
-            project_id: &self.project_id,
-            region_id: &self.region_id,
-            page_size: self.page_size,
-            current_page: self.current_page,
-        })
+        self.cloud.check()?;
+        to_json(self)
+    }
+
+    fn db_name(&self) -> &str {
+        &self.db_name
     }
 }
 
@@ -712,19 +643,12 @@ impl ListImportJobsRequest {
 /// ```
 #[cfg(feature = "writer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[must_use]
 pub struct DescribeCollectionRequest {
-    collection_name: String,
     db_name: String,
-}
-
-#[cfg(feature = "writer")]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DescribeCollectionBody<'a> {
-    db_name: &'a str,
-    collection_name: &'a str,
+    collection_name: String,
 }
 
 #[cfg(feature = "writer")]
@@ -733,8 +657,8 @@ impl DescribeCollectionRequest {
     /// [`db_name`](Self::db_name) says otherwise).
     pub fn new(collection_name: impl Into<String>) -> Self {
         DescribeCollectionRequest {
-            collection_name: collection_name.into(),
             db_name: String::new(),
+            collection_name: collection_name.into(),
         }
     }
 
@@ -748,21 +672,21 @@ impl DescribeCollectionRequest {
     pub fn collection_name(&self) -> &str {
         &self.collection_name
     }
+}
 
-    pub(crate) fn db(&self) -> &str {
-        &self.db_name
-    }
-
-    pub(crate) fn to_body(&self) -> Result<Vec<u8>, Error> {
+#[cfg(feature = "writer")]
+impl Operation for DescribeCollectionRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         if self.collection_name.trim().is_empty() {
             return Err(Error::InvalidRequest(
                 "collection name must not be empty".into(),
             ));
         }
         check_db_name(&self.db_name)?;
-        to_json(&DescribeCollectionBody {
-            db_name: &self.db_name,
-            collection_name: &self.collection_name,
-        })
+        to_json(self)
+    }
+
+    fn db_name(&self) -> &str {
+        &self.db_name
     }
 }

@@ -18,14 +18,13 @@ use serde::de::{Deserialize, Deserializer, Error as _};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::Route;
+use crate::api::Endpoint;
 use crate::error::Error;
 use crate::model::FromData;
+use crate::request::Operation;
 use crate::response::ApiResponse;
-use crate::retry::Safety;
+use crate::secret::Secret;
 use crate::BulkImportApi;
-
-const REDACTED: &str = "<redacted>";
 
 /// The Zilliz Cloud volume calls (`/v2/volumes/…`), made through a [`BulkImportApi`]'s
 /// transport, key and retry policy.
@@ -92,9 +91,7 @@ impl VolumeApi {
         &self,
         request: &CreateVolumeRequest,
     ) -> Result<ApiResponse<VolumeCreated>, Error> {
-        let route = route(http::Method::POST, "/create");
-        self.api
-            .volume_call(&route, request.to_body()?, Safety::Once)
+        self.api.call(Endpoint::VolumeCreate, request)
     }
 
     /// Lists the volumes of a project, one page (pymilvus `list_volumes`).
@@ -102,32 +99,19 @@ impl VolumeApi {
         &self,
         request: &ListVolumesRequest,
     ) -> Result<ApiResponse<VolumeList>, Error> {
-        let query = request.to_query()?;
-        self.api.volume_call(
-            &route(http::Method::GET, &query),
-            Vec::new(),
-            Safety::Repeatable,
-        )
+        self.api.call(Endpoint::VolumeList, request)
     }
 
     /// Describes one volume (pymilvus `describe_volume`).
     pub fn describe_volume(&self, volume_name: &str) -> Result<ApiResponse<VolumeInfo>, Error> {
-        let name = name_segment(volume_name)?;
-        self.api.volume_call(
-            &route(http::Method::GET, &name),
-            Vec::new(),
-            Safety::Repeatable,
-        )
+        self.api
+            .call(Endpoint::VolumeDescribe, &VolumeName(volume_name))
     }
 
     /// Deletes a volume and the files in it (pymilvus `delete_volume`).
     pub fn delete_volume(&self, volume_name: &str) -> Result<ApiResponse<()>, Error> {
-        let name = name_segment(volume_name)?;
-        self.api.volume_call(
-            &route(http::Method::DELETE, &name),
-            Vec::new(),
-            Safety::Once,
-        )
+        self.api
+            .call(Endpoint::VolumeDelete, &VolumeName(volume_name))
     }
 
     /// Asks for temporary credentials to upload under `path` in the volume (pymilvus
@@ -144,32 +128,44 @@ impl VolumeApi {
         path: &str,
     ) -> Result<ApiResponse<VolumeCredentials>, Error> {
         check_name(volume_name)?;
-        let body = serde_json::to_vec(&ApplyBody {
+        let request = ApplyVolume {
             volume_name,
-            path: &volume_dir(path)?,
-        })
-        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))?;
-        let route = Route {
-            reply_secrets: Some(apply_reply_secrets),
-            ..route(http::Method::POST, "/apply")
+            path: volume_dir(path)?,
         };
-        self.api.volume_call(&route, body, Safety::Repeatable)
+        self.api.call(Endpoint::VolumeApply, &request)
     }
 }
 
-fn route(method: http::Method, tail: &str) -> Route<'_> {
-    Route {
-        method,
-        tail,
-        reply_secrets: None,
+/// A volume named in the path (`/v2/volumes/{name}`): describe and delete.
+struct VolumeName<'a>(&'a str);
+
+impl Operation for VolumeName<'_> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn path_tail(&self) -> Result<String, Error> {
+        name_segment(self.0)
     }
 }
 
+/// The body of `apply`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ApplyBody<'a> {
+struct ApplyVolume<'a> {
     volume_name: &'a str,
-    path: &'a str,
+    path: String,
+}
+
+impl Operation for ApplyVolume<'_> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
+        to_json(self)
+    }
+}
+
+fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
 }
 
 /// A volume path as a directory, the way pymilvus's `_convert_dir_path` makes it: `""` for the
@@ -239,29 +235,19 @@ fn encode(text: &str) -> String {
 ///     .path("imports/");
 /// # let _ = (managed, external);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[must_use]
 pub struct CreateVolumeRequest {
     project_id: String,
     region_id: String,
     volume_name: String,
-    volume_type: Option<String>,
-    storage_integration_id: Option<String>,
-    path: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateBody<'a> {
-    project_id: &'a str,
-    region_id: &'a str,
-    volume_name: &'a str,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    volume_type: Option<&'a str>,
+    volume_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    storage_integration_id: Option<&'a str>,
+    storage_integration_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
+    path: Option<String>,
 }
 
 impl CreateVolumeRequest {
@@ -300,8 +286,10 @@ impl CreateVolumeRequest {
         self.path = Some(path.into());
         self
     }
+}
 
-    fn to_body(&self) -> Result<Vec<u8>, Error> {
+impl Operation for CreateVolumeRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         for (value, what) in [
             (&self.project_id, "project id"),
             (&self.region_id, "region id"),
@@ -311,15 +299,7 @@ impl CreateVolumeRequest {
                 return Err(Error::InvalidRequest(format!("{what} must not be empty")));
             }
         }
-        serde_json::to_vec(&CreateBody {
-            project_id: &self.project_id,
-            region_id: &self.region_id,
-            volume_name: &self.volume_name,
-            volume_type: self.volume_type.as_deref(),
-            storage_integration_id: self.storage_integration_id.as_deref(),
-            path: self.path.as_deref(),
-        })
-        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+        to_json(self)
     }
 }
 
@@ -396,6 +376,16 @@ impl ListVolumesRequest {
     }
 }
 
+impl Operation for ListVolumesRequest {
+    fn body(&self) -> Result<Vec<u8>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn path_tail(&self) -> Result<String, Error> {
+        self.to_query()
+    }
+}
+
 /// The reply to [`create_volume`](VolumeApi::create_volume).
 #[derive(Clone, Debug, PartialEq)]
 pub struct VolumeCreated {
@@ -447,7 +437,7 @@ pub struct VolumeList {
 /// [`endpoint`](Self::endpoint), under [`volume_prefix`](Self::volume_prefix) followed by the
 /// volume path; the import then names the volume path alone (`data_paths`).
 /// `Debug` hides the credentials.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VolumeCredentials {
     /// The volume (`volumeName`).
     pub volume_name: String,
@@ -468,22 +458,6 @@ pub struct VolumeCredentials {
     pub credentials: TemporaryCredentials,
     /// Every other field, as sent (Java's SDK also reads `uploadPath`).
     pub extra: Map<String, Value>,
-}
-
-impl fmt::Debug for VolumeCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VolumeCredentials")
-            .field("volume_name", &self.volume_name)
-            .field("volume_prefix", &self.volume_prefix)
-            .field("endpoint", &self.endpoint)
-            .field("bucket_name", &self.bucket_name)
-            .field("region", &self.region)
-            .field("cloud", &self.cloud)
-            .field("condition", &self.condition)
-            .field("credentials", &self.credentials)
-            .field("extra", &self.extra)
-            .finish()
-    }
 }
 
 /// The upload limits of a [`VolumeCredentials`] (`condition`).
@@ -509,9 +483,10 @@ pub struct TemporaryCredentials {
     pub expire_time: String,
 }
 
+/// Written out because the fields are public `String`s; each shows as a [`Secret`] does.
 impl fmt::Debug for TemporaryCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hide = |s: &str| if s.is_empty() { "" } else { REDACTED };
+        let hide = |value: &str| Secret::new(value);
         f.debug_struct("TemporaryCredentials")
             .field("tmp_ak", &hide(&self.tmp_ak))
             .field("tmp_sk", &hide(&self.tmp_sk))

@@ -126,6 +126,7 @@ use std::time::Duration;
 use self::jobs::{NewJob, Stage};
 use self::server::Server;
 use self::service::Service;
+use crate::secret::REDACTED;
 use crate::ImportJobState;
 
 /// Which server the emulator behaves like.
@@ -385,7 +386,7 @@ impl fmt::Debug for EmulatorConfig {
         let mut f = f.debug_struct("EmulatorConfig");
         f.field("addr", &self.addr)
             .field("flavor", &c.flavor)
-            .field("credential", &c.credential.as_ref().map(|_| "<redacted>"))
+            .field("credential", &c.credential.as_ref().map(|_| REDACTED))
             .field("timing", &c.timing)
             .field("fail_marker", &c.fail_marker)
             .field("rows_per_file", &c.rows_per_file)

@@ -4,7 +4,6 @@
 //! live in that S3 server, under `volumes/<name>/`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -13,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::jobs::rfc3339;
 use super::service::{Incoming, Reply};
 use super::EmulatorConfig;
+use crate::Secret;
 
 /// Where the volume endpoints live.
 const PREFIX: &str = "/v2/volumes";
@@ -31,12 +31,12 @@ const INVALID_PARAMETER: i64 = 1100;
 const BAD_FORMAT: i64 = 1801;
 
 /// The object store `apply` hands out credentials for, and the limits it announces.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct VolumeSettings {
     endpoint: String,
     bucket: String,
-    access_key: String,
-    secret_key: String,
+    access_key: Secret,
+    secret_key: Secret,
     region: String,
     cloud: String,
     ttl: Duration,
@@ -50,30 +50,14 @@ impl Default for VolumeSettings {
         VolumeSettings {
             endpoint: "http://127.0.0.1:9000".into(),
             bucket: "a-bucket".into(),
-            access_key: "minioadmin".into(),
-            secret_key: "minioadmin".into(),
+            access_key: Secret::new("minioadmin"),
+            secret_key: Secret::new("minioadmin"),
             region: "us-east-1".into(),
             cloud: "aws".into(),
             ttl: Duration::from_secs(3600),
             max_content_length: 1 << 30,
             max_file_number: 1000,
         }
-    }
-}
-
-impl fmt::Debug for VolumeSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VolumeSettings")
-            .field("endpoint", &self.endpoint)
-            .field("bucket", &self.bucket)
-            .field("access_key", &"<redacted>")
-            .field("secret_key", &"<redacted>")
-            .field("region", &self.region)
-            .field("cloud", &self.cloud)
-            .field("ttl", &self.ttl)
-            .field("max_content_length", &self.max_content_length)
-            .field("max_file_number", &self.max_file_number)
-            .finish()
     }
 }
 
@@ -117,8 +101,8 @@ impl EmulatorConfig {
         let settings = &mut self.inner.volumes;
         settings.endpoint = endpoint_url.into();
         settings.bucket = bucket.into();
-        settings.access_key = access_key.into();
-        settings.secret_key = secret_key.into();
+        settings.access_key = Secret::new(access_key);
+        settings.secret_key = Secret::new(secret_key);
         settings.region = region.into();
         self
     }
