@@ -724,3 +724,25 @@ fn fixed_address_is_the_printed_url() {
     }
     panic!("no free port in 5 tries");
 }
+
+#[test]
+fn wildcard_address_prints_a_loopback_url() {
+    // `Running::start` checks that the URL names a loopback address and a port.
+    let emulator = Running::start(&["--addr", "0.0.0.0:0"]);
+    assert!(
+        emulator.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        emulator.url
+    );
+    // The library's `Emulator::url` is where that comes from.
+    let library = milvus_bulk_import::emulator::EmulatorConfig::milvus()
+        .addr("0.0.0.0:0".parse().unwrap())
+        .start()
+        .expect("start");
+    let url = library.url();
+    assert_eq!(url, format!("http://127.0.0.1:{}", library.addr().port()));
+    BulkImportApi::new(&url, "")
+        .expect("client")
+        .list_import_jobs(&ListImportJobsRequest::new())
+        .expect("reachable at its URL");
+}

@@ -9,7 +9,11 @@
 //! The **first line of stdout is the base URL** (`http://127.0.0.1:PORT`), written and flushed
 //! as soon as the port is open, so scripts can start it on a free port and read where it is. A
 //! short description (flavor, auth on or off, timing) goes to stderr; passwords and API keys
-//! are never printed.
+//! are never printed, not even in a usage error.
+//!
+//! `milvus-import-emulator --help` lists the options (the fields of `Args`, below). Exit status:
+//! 0 after a clean stop (or `--help`, `--version`), 1 when the address cannot be bound, 2 for a
+//! usage error.
 //!
 //! # Example session
 //!
@@ -57,39 +61,28 @@
 //! $ milvus-import-emulator --flavor cloud --api-key test-key --cluster-id in01-test --addr 127.0.0.1:8080
 //! ```
 //!
-//! # Options
-//!
-//! | flag | default | meaning |
-//! |---|---|---|
-//! | `--addr HOST:PORT` | `127.0.0.1:0` | where to listen (port 0: a free port) |
-//! | `--flavor milvus\|cloud` | `milvus` | open-source Milvus or Zilliz Cloud |
-//! | `--auth USER:PASSWORD` | none | Milvus: require `Authorization: Bearer USER:PASSWORD` (else HTTP 401, code 1800) |
-//! | `--api-key KEY` | none | Zilliz Cloud: require `Authorization: Bearer KEY` (else code 21119) |
-//! | `--complete-after DURATION` | `2s` | a job ends this long after it is created (`500ms`, `1.5s`, `1m`, `1h`, `3` = 3 s) |
-//! | `--per-poll` | | instead: each `describe` of a job moves it one step |
-//! | `--fail-marker TEXT` | `fail` | a job with a source path containing TEXT ends `Failed` (`""`: never) |
-//! | `--cluster-id ID` | any | Zilliz Cloud: accept only this cluster id (else code 96018) |
-//! | `--database NAME` | `default` | Milvus: another database besides `default` (repeatable) |
-//! | `--rows-per-file N` | `1000` | rows each source file (group) holds |
-//!
-//! Exit status: 0 after a clean stop (or `--help`, `--version`), 1 when the address cannot be
-//! bound, 2 for a usage error.
-//!
 //! [emulator]: milvus_bulk_import::emulator
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::ffi::OsString;
-use std::fmt;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Flavor, Timing};
+use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, ValueEnum};
+use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
+use milvus_bulk_import::Secret;
+
+#[path = "common/duration.rs"]
+mod duration;
+use duration::parse_duration;
 
 /// The command's name, in messages.
 const NAME: &str = "milvus-import-emulator";
@@ -97,30 +90,13 @@ const NAME: &str = "milvus-import-emulator";
 /// How long a job takes by default under real-time timing.
 const DEFAULT_COMPLETE_AFTER: Duration = Duration::from_secs(2);
 
-/// The `--help` text.
-const USAGE: &str = "\
-milvus-import-emulator: a local emulator of the Milvus / Zilliz Cloud bulk-import REST API
+/// The flags whose values are secrets: no message ever shows their values.
+const SECRET_FLAGS: [&str; 2] = ["--auth", "--api-key"];
 
-Usage: milvus-import-emulator [OPTIONS]
-
+/// The end of `--help`.
+const AFTER_HELP: &str = "\
 Serves create, describe, list, commit and abort under /v2/vectordb/jobs/import/ until
 Ctrl-C (SIGINT) or SIGTERM. The first line of stdout is the base URL (http://127.0.0.1:PORT).
-
-Options:
-      --addr HOST:PORT           Where to listen [default: 127.0.0.1:0, a free port]
-      --flavor milvus|cloud      Behave like open-source Milvus or Zilliz Cloud [default: milvus]
-      --auth USER:PASSWORD       Milvus: require 'Authorization: Bearer USER:PASSWORD'
-      --api-key KEY              Zilliz Cloud: require 'Authorization: Bearer KEY'
-      --complete-after DURATION  A job ends this long after it is created: 500ms, 1.5s, 1m,
-                                 or a number of seconds [default: 2s]
-      --per-poll                 Instead, each describe of a job moves it one step
-      --fail-marker TEXT         Jobs with a source path containing TEXT end Failed
-                                 [default: fail; \"\" turns failures off]
-      --cluster-id ID            Zilliz Cloud: accept only this cluster id [default: any]
-      --database NAME            Milvus: a database besides 'default' (repeatable)
-      --rows-per-file N          Rows each source file (group) holds [default: 1000]
-  -h, --help                     Print this help
-  -V, --version                  Print the version
 
 Example (a shell script):
   milvus-import-emulator > emulator.url &
@@ -129,85 +105,159 @@ Example (a shell script):
        -d '{\"collectionName\":\"c\",\"files\":[[\"1.parquet\"]]}'
   kill -INT %1
 
-Exit status: 0 after a clean stop, 1 if the address cannot be bound, 2 for a usage error.
-";
+Exit status: 0 after a clean stop, 1 if the address cannot be bound, 2 for a usage error.";
 
-/// The flags whose values are secrets: no message ever shows their values.
-const SECRET_FLAGS: [&str; 2] = ["--auth", "--api-key"];
-
-/// A command-line mistake: reported on one line, exit status 2.
-#[derive(Debug, PartialEq, Eq)]
-struct UsageError(String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Builds a [`UsageError`] from `format!` arguments.
-macro_rules! usage {
-    ($($arg:tt)*) => { UsageError(format!($($arg)*)) };
-}
-
-/// What the command line asks for.
-#[derive(Debug)]
-enum Command {
-    Help,
-    Version,
-    Serve(Box<Settings>),
-}
-
-/// Every setting of a run, checked.
-#[derive(Clone, PartialEq)]
-struct Settings {
+/// A local emulator of the Milvus / Zilliz Cloud bulk-import REST API
+#[derive(Parser, Debug)]
+#[command(name = NAME, bin_name = NAME, version, after_help = AFTER_HELP)]
+struct Args {
+    /// Where to listen (port 0: a free port).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0", value_parser = parse_addr)]
     addr: SocketAddr,
-    flavor: Flavor,
-    /// Milvus `(user, password)`.
-    auth: Option<(String, String)>,
-    /// Zilliz Cloud API key.
-    api_key: Option<String>,
-    timing: Timing,
+    /// Behave like open-source Milvus or Zilliz Cloud.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = FlavorArg::Milvus)]
+    flavor: FlavorArg,
+    /// Milvus: require 'Authorization: Bearer USER:PASSWORD' (else HTTP 401, code 1800).
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = SecretValue, allow_hyphen_values = true)]
+    auth: Option<Secret>,
+    /// Zilliz Cloud: require 'Authorization: Bearer KEY' (else code 21119).
+    #[arg(long, value_name = "KEY", value_parser = SecretValue, allow_hyphen_values = true)]
+    api_key: Option<Secret>,
+    /// A job ends this long after it is created: 500ms, 1.5s, 1m, or a number of seconds (1ms
+    /// to a week) [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    complete_after: Option<Duration>,
+    /// Instead, each describe of a job moves it one step.
+    #[arg(long, conflicts_with = "complete_after")]
+    per_poll: bool,
+    /// Jobs with a source path containing TEXT end Failed ("" turns failures off).
+    #[arg(long, value_name = "TEXT", default_value = "fail")]
     fail_marker: String,
+    /// Zilliz Cloud: accept only this cluster id (else code 96018) [default: any].
+    #[arg(long, value_name = "ID", value_parser = NonEmptyStringValueParser::new())]
     cluster_id: Option<String>,
+    /// Milvus: a database besides 'default' (repeatable).
+    #[arg(long = "database", value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
     databases: Vec<String>,
+    /// Rows each source file (group) holds [default: 1000].
+    #[arg(long, value_name = "N")]
     rows_per_file: Option<u64>,
 }
 
-impl fmt::Debug for Settings {
-    /// Like a derived `Debug`, with the password and the API key left out.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("addr", &self.addr)
-            .field("flavor", &self.flavor)
-            .field("auth_user", &self.auth.as_ref().map(|(user, _)| user))
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("timing", &self.timing)
-            .field("fail_marker", &self.fail_marker)
-            .field("cluster_id", &self.cluster_id)
-            .field("databases", &self.databases)
-            .field("rows_per_file", &self.rows_per_file)
-            .finish()
+/// Which server to behave like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FlavorArg {
+    // (No doc comments: clap would list the values in a long form.)
+    Milvus,
+    Cloud,
+}
+
+/// The value parser of `--auth` and `--api-key`. clap shows a value it cannot parse in its
+/// message, so these flags take any UTF-8 text (checked after parsing, in messages that never
+/// show it); text that is not UTF-8 is refused naming the flag alone.
+#[derive(Clone)]
+struct SecretValue;
+
+impl TypedValueParser for SecretValue {
+    type Value = Secret;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Secret, clap::Error> {
+        value.to_str().map(Secret::new).ok_or_else(|| {
+            let flag = arg.and_then(clap::Arg::get_long).unwrap_or("secret");
+            cmd.clone().error(
+                ErrorKind::InvalidUtf8,
+                format!("the value of --{flag} is not valid UTF-8"),
+            )
+        })
     }
 }
 
-impl Settings {
-    /// The emulator configuration these settings describe.
+impl Args {
+    /// Parses the command line (program name first). `Err` is a usage error, or the help or
+    /// version text (clap's `DisplayHelp` and `DisplayVersion`).
+    fn from_command_line(argv: Vec<OsString>) -> Result<Args, clap::Error> {
+        if let Some(flag) = secret_followed_by_a_flag(argv.get(1..).unwrap_or_default()) {
+            // clap would take the next flag as the value; more likely the value was forgotten.
+            return Err(usage(format!(
+                "{flag} needs a value (write {flag}=VALUE if it starts with --)"
+            )));
+        }
+        Args::try_parse_from(argv)?.checked()
+    }
+
+    /// The checks clap cannot make: which flags go with which flavor, the form of `--auth`.
+    /// Messages name flags, never a secret's value.
+    fn checked(mut self) -> Result<Args, clap::Error> {
+        match self.flavor {
+            FlavorArg::Milvus if self.api_key.is_some() => {
+                return Err(usage(
+                    "--api-key is for --flavor cloud; Milvus takes --auth USER:PASSWORD",
+                ))
+            }
+            FlavorArg::Milvus if self.cluster_id.is_some() => {
+                return Err(usage("--cluster-id is for --flavor cloud"))
+            }
+            FlavorArg::Cloud if self.auth.is_some() => {
+                return Err(usage(
+                    "--auth is for --flavor milvus; Zilliz Cloud takes --api-key KEY",
+                ))
+            }
+            FlavorArg::Cloud if !self.databases.is_empty() => {
+                return Err(usage("--database is for --flavor milvus"))
+            }
+            _ => {}
+        }
+        if self.auth.is_some() && self.credentials().is_none() {
+            return Err(usage("--auth needs USER:PASSWORD (e.g. root:Milvus)"));
+        }
+        if self.api_key.as_ref().is_some_and(Secret::is_empty) {
+            return Err(usage("--api-key needs a non-empty KEY"));
+        }
+        let mut databases = Vec::new();
+        for name in std::mem::take(&mut self.databases) {
+            if name != "default" && !databases.contains(&name) {
+                databases.push(name);
+            }
+        }
+        self.databases = databases;
+        Ok(self)
+    }
+
+    /// `--auth` as (user, password).
+    fn credentials(&self) -> Option<(&str, &str)> {
+        let (user, password) = self.auth.as_ref()?.secret().split_once(':')?;
+        (!user.is_empty()).then_some((user, password))
+    }
+
+    fn timing(&self) -> Timing {
+        if self.per_poll {
+            Timing::PerPoll
+        } else {
+            Timing::RealTime(self.complete_after.unwrap_or(DEFAULT_COMPLETE_AFTER))
+        }
+    }
+
+    /// The emulator configuration these arguments describe.
     fn config(&self) -> EmulatorConfig {
         let mut config = match self.flavor {
-            Flavor::Milvus => EmulatorConfig::milvus(),
-            Flavor::Cloud => EmulatorConfig::cloud(),
+            FlavorArg::Milvus => EmulatorConfig::milvus(),
+            FlavorArg::Cloud => EmulatorConfig::cloud(),
         }
         .addr(self.addr)
         // Nobody can read the recorded requests of a standalone emulator: keep none.
         .record_limit(0)
-        .timing(self.timing)
+        .timing(self.timing())
         .fail_marker(self.fail_marker.clone());
-        if let Some((user, password)) = &self.auth {
-            config = config.auth(user.clone(), password.clone());
+        if let Some((user, password)) = self.credentials() {
+            config = config.auth(user, password);
         }
         if let Some(key) = &self.api_key {
-            config = config.api_key(key.clone());
+            config = config.api_key(key.secret());
         }
         if let Some(cluster_id) = &self.cluster_id {
             config = config.cluster_id(cluster_id.clone());
@@ -224,17 +274,17 @@ impl Settings {
     /// The lines printed on stderr once serving: no password, no key.
     fn describe(&self, url: &str) -> String {
         let flavor = match self.flavor {
-            Flavor::Milvus => "open-source Milvus",
-            Flavor::Cloud => "Zilliz Cloud",
+            FlavorArg::Milvus => "open-source Milvus",
+            FlavorArg::Cloud => "Zilliz Cloud",
         };
-        let auth = match (&self.auth, &self.api_key) {
+        let auth = match (self.credentials(), &self.api_key) {
             (Some((user, _)), _) => {
                 format!("on (requires 'Authorization: Bearer {user}:<password>')")
             }
             (None, Some(_)) => "on (requires 'Authorization: Bearer <api key>')".to_string(),
             (None, None) => "off (any credentials accepted)".to_string(),
         };
-        let timing = match self.timing {
+        let timing = match self.timing() {
             Timing::PerPoll => "each describe of a job moves it one step".to_string(),
             Timing::RealTime(total) => format!("a job ends about {total:?} after it is created"),
             Timing::Manual => "jobs never move".to_string(),
@@ -248,12 +298,12 @@ impl Settings {
             )
         };
         let target = match self.flavor {
-            Flavor::Milvus => {
+            FlavorArg::Milvus => {
                 let mut databases = vec!["default"];
                 databases.extend(self.databases.iter().map(String::as_str));
                 format!("databases: {}", databases.join(", "))
             }
-            Flavor::Cloud => {
+            FlavorArg::Cloud => {
                 let cluster = self.cluster_id.as_deref().unwrap_or("any");
                 format!("cluster id: {cluster}")
             }
@@ -273,268 +323,60 @@ impl Settings {
     }
 }
 
-/// Parses the arguments after the program name.
-fn parse_args<I>(args: I) -> Result<Command, UsageError>
-where
-    I: IntoIterator<Item = OsString>,
-{
-    let mut args = args.into_iter();
-    let mut addr: Option<SocketAddr> = None;
-    let mut flavor: Option<Flavor> = None;
-    let mut auth: Option<(String, String)> = None;
-    let mut api_key: Option<String> = None;
-    let mut complete_after: Option<Duration> = None;
-    let mut per_poll = false;
-    let mut fail_marker: Option<String> = None;
-    let mut cluster_id: Option<String> = None;
-    let mut databases: Vec<String> = Vec::new();
-    let mut rows_per_file: Option<u64> = None;
-
-    while let Some(arg) = args.next() {
-        let arg = arg.into_string().map_err(|arg| {
-            // `--flag=value`: name the flag only (the value may be a secret).
-            let arg = arg.to_string_lossy();
-            match arg.split_once('=') {
-                Some((flag, _)) if flag.starts_with("--") => {
-                    usage!("the value of {flag} is not valid UTF-8")
-                }
-                _ => usage!("argument {arg:?} is not valid UTF-8"),
-            }
-        })?;
-        // `--flag=value` as well as `--flag value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value)),
-            _ => (arg.clone(), None),
-        };
-        let takes_value = matches!(
-            flag.as_str(),
-            "--addr"
-                | "--flavor"
-                | "--auth"
-                | "--api-key"
-                | "--complete-after"
-                | "--fail-marker"
-                | "--cluster-id"
-                | "--database"
-                | "--rows-per-file"
-        );
-        let value = if takes_value {
-            Some(match inline {
-                Some(value) => value.to_string(),
-                None => match args.next() {
-                    None => return Err(usage!("{flag} needs a value")),
-                    Some(value) => {
-                        let value = value
-                            .into_string()
-                            .map_err(|_| usage!("the value of {flag} is not valid UTF-8"))?;
-                        if value.starts_with("--") && value.len() > 2 {
-                            return Err(if SECRET_FLAGS.contains(&flag.as_str()) {
-                                // Never echo what may be a password or a key.
-                                usage!(
-                                    "{flag} needs a value (write {flag}=VALUE if it starts \
-                                     with --)"
-                                )
-                            } else {
-                                usage!("{flag} needs a value (write {flag}={value} if that is it)")
-                            });
-                        }
-                        value
-                    }
-                },
-            })
-        } else {
-            if inline.is_some() {
-                return Err(usage!("{flag} takes no value"));
-            }
-            None
-        };
-        let value = value.unwrap_or_default();
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--addr" => {
-                once(&flag, addr.is_some())?;
-                addr = Some(parse_addr(&value)?);
-            }
-            "--flavor" => {
-                once(&flag, flavor.is_some())?;
-                flavor = Some(match value.to_ascii_lowercase().as_str() {
-                    "milvus" => Flavor::Milvus,
-                    "cloud" => Flavor::Cloud,
-                    _ => return Err(usage!("--flavor must be milvus or cloud, not {value:?}")),
-                });
-            }
-            "--auth" => {
-                once(&flag, auth.is_some())?;
-                // Never echo the value: it holds a password.
-                let (user, password) =
-                    value
-                        .split_once(':')
-                        .filter(|(user, _)| !user.is_empty())
-                        .ok_or_else(|| usage!("--auth needs USER:PASSWORD (e.g. root:Milvus)"))?;
-                auth = Some((user.to_string(), password.to_string()));
-            }
-            "--api-key" => {
-                once(&flag, api_key.is_some())?;
-                if value.is_empty() {
-                    return Err(usage!("--api-key needs a non-empty KEY"));
-                }
-                api_key = Some(value);
-            }
-            "--complete-after" => {
-                once(&flag, complete_after.is_some())?;
-                complete_after = Some(parse_duration(&value).ok_or_else(|| {
-                    usage!(
-                        "--complete-after needs a duration like 2s, 500ms, 1.5s, 1m or 3, \
-                         not {value:?}"
-                    )
-                })?);
-            }
-            "--per-poll" => {
-                once(&flag, per_poll)?;
-                per_poll = true;
-            }
-            "--fail-marker" => {
-                once(&flag, fail_marker.is_some())?;
-                fail_marker = Some(value);
-            }
-            "--cluster-id" => {
-                once(&flag, cluster_id.is_some())?;
-                if value.is_empty() {
-                    return Err(usage!("--cluster-id needs a non-empty ID"));
-                }
-                cluster_id = Some(value);
-            }
-            "--database" => {
-                if value.is_empty() {
-                    return Err(usage!("--database needs a non-empty NAME"));
-                }
-                if value != "default" && !databases.contains(&value) {
-                    databases.push(value);
-                }
-            }
-            "--rows-per-file" => {
-                once(&flag, rows_per_file.is_some())?;
-                rows_per_file = Some(value.parse().map_err(|_| {
-                    usage!("--rows-per-file needs a whole number of rows, not {value:?}")
-                })?);
-            }
-            _ if flag.starts_with('-') && flag.len() > 1 => {
-                return Err(usage!("unknown flag {flag}"))
-            }
-            _ => {
-                return Err(usage!(
-                    "unexpected argument {arg:?} (this command takes only flags)"
-                ))
-            }
-        }
-    }
-
-    let flavor = flavor.unwrap_or(Flavor::Milvus);
-    match flavor {
-        Flavor::Milvus => {
-            if api_key.is_some() {
-                return Err(usage!(
-                    "--api-key is for --flavor cloud; Milvus takes --auth USER:PASSWORD"
-                ));
-            }
-            if cluster_id.is_some() {
-                return Err(usage!("--cluster-id is for --flavor cloud"));
-            }
-        }
-        Flavor::Cloud => {
-            if auth.is_some() {
-                return Err(usage!(
-                    "--auth is for --flavor milvus; Zilliz Cloud takes --api-key KEY"
-                ));
-            }
-            if !databases.is_empty() {
-                return Err(usage!("--database is for --flavor milvus"));
-            }
-        }
-    }
-    let timing = match (per_poll, complete_after) {
-        (true, Some(_)) => {
-            return Err(usage!(
-                "--per-poll and --complete-after cannot be used together"
-            ))
-        }
-        (true, None) => Timing::PerPoll,
-        (false, after) => Timing::RealTime(after.unwrap_or(DEFAULT_COMPLETE_AFTER)),
-    };
-    Ok(Command::Serve(Box::new(Settings {
-        addr: addr.unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
-        flavor,
-        auth,
-        api_key,
-        timing,
-        fail_marker: fail_marker.unwrap_or_else(|| "fail".to_string()),
-        cluster_id,
-        databases,
-        rows_per_file,
-    })))
+/// A usage error of ours, reported like clap's.
+fn usage(message: impl std::fmt::Display) -> clap::Error {
+    Args::command().error(ErrorKind::ArgumentConflict, message)
 }
 
-/// Fails when a flag that may appear once appears again.
-fn once(flag: &str, seen: bool) -> Result<(), UsageError> {
-    if seen {
-        return Err(usage!("{flag} given more than once"));
+/// The first secret flag written as `--flag VALUE` whose VALUE starts with `--`, which clap
+/// would take as the value (secret flags accept values that start with `-`, so that clap never
+/// reads a secret as an unknown flag and shows it).
+fn secret_followed_by_a_flag(args: &[OsString]) -> Option<&'static str> {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if let Some(flag) = SECRET_FLAGS.into_iter().find(|flag| arg == flag) {
+            let value = args.next()?.as_encoded_bytes();
+            if value.starts_with(b"--") && value.len() > 2 {
+                return Some(flag);
+            }
+        }
     }
-    Ok(())
+    None
 }
 
 /// `HOST:PORT`: an IP address (`127.0.0.1:8080`, `[::1]:8080`) or a name (`localhost:8080`).
-fn parse_addr(value: &str) -> Result<SocketAddr, UsageError> {
+fn parse_addr(value: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = value.parse() {
         return Ok(addr);
     }
-    let bad = || usage!("--addr needs HOST:PORT (e.g. 127.0.0.1:19530), not {value:?}");
+    let bad = || "not HOST:PORT (e.g. 127.0.0.1:19530)".to_string();
     match value.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
         _ => return Err(bad()),
     }
     value
         .to_socket_addrs()
-        .map_err(|e| usage!("--addr {value:?}: {e}"))?
+        .map_err(|e| e.to_string())?
         .next()
         .ok_or_else(bad)
 }
 
-/// `500ms`, `2s`, `1.5s`, `1m`, `1h`, or a bare number of seconds.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let (number, unit_secs) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = text.strip_suffix('h') {
-        (n, 3600.0)
-    } else {
-        (text, 1.0)
-    };
-    let number = number.trim_end();
-    // Digits and at most one point: no signs, exponents, "inf" or "NaN".
-    if number.is_empty()
-        || number == "."
-        || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        || number.bytes().filter(|&b| b == b'.').count() > 1
-    {
-        return None;
-    }
-    let value: f64 = number.parse().ok()?;
-    Duration::try_from_secs_f64(value * unit_secs).ok()
-}
-
-/// The URL clients should use: a wildcard address (`0.0.0.0`, `::`) is reached on loopback.
-fn url_for(addr: SocketAddr) -> String {
-    let ip = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+/// clap's message for a usage error on one line, without its usage section and its pointer to
+/// `--help` (the caller adds its own):
+/// `invalid value 'nope' for '--flavor <FLAVOR>' [possible values: milvus, cloud]`.
+fn one_line(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
+        .collect();
+    let line = lines.join("; ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_string()
 }
 
 /// Writes one line to stderr; a closed stderr is not worth dying for.
@@ -543,19 +385,22 @@ fn note(text: &str) {
 }
 
 fn main() -> ExitCode {
-    let command = match parse_args(std::env::args_os().skip(1)) {
-        Ok(command) => command,
-        Err(e) => {
-            note(&format!("{NAME}: error: {e} (see '{NAME} --help')"));
-            return ExitCode::from(2);
-        }
+    let args = match Args::from_command_line(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                return print_stdout(e.render().to_string().trim_end())
+            }
+            _ => {
+                note(&format!(
+                    "{NAME}: error: {} (see '{NAME} --help')",
+                    one_line(&e)
+                ));
+                return ExitCode::from(2);
+            }
+        },
     };
-    let settings = match command {
-        Command::Help => return print_stdout(USAGE.trim_end()),
-        Command::Version => return print_stdout(&format!("{NAME} {}", env!("CARGO_PKG_VERSION"))),
-        Command::Serve(settings) => settings,
-    };
-    serve(&settings)
+    serve(&args)
 }
 
 /// Prints `text` and a newline on stdout: exit status 0, or 1 if stdout is gone.
@@ -568,7 +413,7 @@ fn print_stdout(text: &str) -> ExitCode {
 }
 
 /// Runs the emulator until SIGINT or SIGTERM.
-fn serve(settings: &Settings) -> ExitCode {
+fn serve(args: &Args) -> ExitCode {
     // The handler goes in before the URL is printed, so a client that signals as soon as it
     // has read the URL always gets a clean stop. A second signal stops at once.
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -585,14 +430,14 @@ fn serve(settings: &Settings) -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let emulator = match Emulator::start(settings.config()) {
+    let emulator = match Emulator::start(args.config()) {
         Ok(emulator) => emulator,
         Err(e) => {
-            note(&format!("{NAME}: cannot listen on {}: {e}", settings.addr));
+            note(&format!("{NAME}: cannot listen on {}: {e}", args.addr));
             return ExitCode::FAILURE;
         }
     };
-    let url = url_for(emulator.addr());
+    let url = emulator.url();
     {
         let mut out = io::stdout().lock();
         if let Err(e) = writeln!(out, "{url}").and_then(|()| out.flush()) {
@@ -601,7 +446,7 @@ fn serve(settings: &Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    note(&settings.describe(&url));
+    note(&args.describe(&url));
 
     // Err means the handler (and its sender) is gone, which cannot happen while it is
     // installed; stop in either case.
@@ -615,132 +460,87 @@ fn serve(settings: &Settings) -> ExitCode {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Command, UsageError> {
-        parse_args(args.iter().map(OsString::from))
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        let argv = std::iter::once(NAME).chain(args.iter().copied());
+        Args::from_command_line(argv.map(OsString::from).collect())
     }
 
-    fn settings(args: &[&str]) -> Settings {
-        match parse(args) {
-            Ok(Command::Serve(settings)) => *settings,
-            other => panic!("{args:?}: {other:?}"),
-        }
+    fn args(args: &[&str]) -> Args {
+        parse(args).unwrap_or_else(|e| panic!("{args:?}: {}", one_line(&e)))
     }
 
     fn error(args: &[&str]) -> String {
         match parse(args) {
-            Err(UsageError(message)) => message,
-            other => panic!("{args:?}: expected a usage error, got {other:?}"),
+            Err(e) => one_line(&e),
+            Ok(parsed) => panic!("{args:?}: expected a usage error, got {parsed:?}"),
         }
     }
 
     #[test]
-    fn defaults() {
-        let s = settings(&[]);
-        assert_eq!(s.addr, "127.0.0.1:0".parse().unwrap());
-        assert_eq!(s.flavor, Flavor::Milvus);
-        assert_eq!(s.timing, Timing::RealTime(Duration::from_secs(2)));
-        assert_eq!(s.fail_marker, "fail");
-        assert_eq!((s.auth, s.api_key, s.cluster_id), (None, None, None));
-        assert!(s.databases.is_empty());
-        assert_eq!(s.rows_per_file, None);
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
     }
 
     #[test]
-    fn every_flag() {
-        let s = settings(&[
-            "--addr",
-            "127.0.0.1:19530",
+    fn defaults_and_post_parse_fixes() {
+        let a = args(&[]);
+        assert_eq!(a.addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(a.flavor, FlavorArg::Milvus);
+        assert_eq!(a.timing(), Timing::RealTime(Duration::from_secs(2)));
+        assert_eq!(a.fail_marker, "fail");
+        assert!(a.auth.is_none() && a.api_key.is_none() && a.cluster_id.is_none());
+
+        let a = args(&[
             "--auth",
             "root:Mil:vus",
-            "--complete-after=500ms",
-            "--fail-marker",
-            "",
             "--database",
             "db1",
             "--database=db2",
             "--database",
             "db1",
-            "--rows-per-file",
-            "7",
+            "--database",
+            "default",
+            "--fail-marker",
+            "",
         ]);
-        assert_eq!(s.addr.port(), 19530);
-        assert_eq!(s.auth, Some(("root".into(), "Mil:vus".into())));
-        assert_eq!(s.timing, Timing::RealTime(Duration::from_millis(500)));
-        assert_eq!(s.fail_marker, "");
-        assert_eq!(s.databases, ["db1", "db2"]);
-        assert_eq!(s.rows_per_file, Some(7));
+        assert_eq!(a.credentials(), Some(("root", "Mil:vus")));
+        assert_eq!(a.databases, ["db1", "db2"]);
+        assert_eq!(a.fail_marker, "");
 
-        let s = settings(&[
-            "--flavor",
-            "cloud",
-            "--api-key",
-            "k",
-            "--cluster-id",
-            "in01-x",
-            "--per-poll",
-        ]);
-        assert_eq!(s.flavor, Flavor::Cloud);
-        assert_eq!(s.api_key.as_deref(), Some("k"));
-        assert_eq!(s.cluster_id.as_deref(), Some("in01-x"));
-        assert_eq!(s.timing, Timing::PerPoll);
-    }
-
-    #[test]
-    fn help_and_version() {
-        assert!(matches!(parse(&["-h"]), Ok(Command::Help)));
-        assert!(matches!(
-            parse(&["--per-poll", "--help"]),
-            Ok(Command::Help)
-        ));
-        assert!(matches!(parse(&["-V"]), Ok(Command::Version)));
-        assert!(matches!(parse(&["--version"]), Ok(Command::Version)));
-    }
-
-    #[test]
-    fn durations() {
-        let ms = |text| parse_duration(text).map(|d| d.as_millis());
-        assert_eq!(ms("2s"), Some(2000));
-        assert_eq!(ms("500ms"), Some(500));
-        assert_eq!(ms("1.5s"), Some(1500));
-        assert_eq!(ms("1m"), Some(60_000));
-        assert_eq!(ms("1h"), Some(3_600_000));
-        assert_eq!(ms("3"), Some(3000));
-        assert_eq!(ms("0.25"), Some(250));
-        assert_eq!(ms("0"), Some(0));
-        for bad in [
-            "", "s", "ms", ".", "-1s", "1e3", "inf", "NaN", "1.2.3s", "2 days", "soon",
-        ] {
-            assert_eq!(parse_duration(bad), None, "{bad:?}");
-        }
+        let a = args(&["--flavor", "CLOUD", "--api-key", "-k", "--per-poll"]);
+        assert_eq!(a.flavor, FlavorArg::Cloud);
+        assert_eq!(a.api_key.as_ref().map(Secret::secret), Some("-k"));
+        assert_eq!(a.timing(), Timing::PerPoll);
     }
 
     #[test]
     fn usage_errors_are_one_line_and_never_show_secrets() {
         for (args, needle) in [
-            (&["--bogus"][..], "unknown flag --bogus"),
-            (&["--flavor", "nope"], "\"nope\""),
-            (&["--addr"], "--addr needs a value"),
-            (&["--addr", "--per-poll"], "--addr needs a value"),
-            (&["--addr", "nowhere"], "HOST:PORT"),
-            (&["--complete-after", "soon"], "\"soon\""),
-            (&["--per-poll", "--complete-after", "1s"], "together"),
-            (&["--per-poll=yes"], "takes no value"),
-            (&["--rows-per-file", "-3"], "whole number"),
+            (&["--bogus"][..], "--bogus"),
+            (&["--flavor", "nope"], "possible values"),
+            (
+                &["--per-poll", "--complete-after", "1s"],
+                "--complete-after",
+            ),
             (&["--flavor", "cloud", "--database", "db1"], "--database"),
             (&["--cluster-id", "in01"], "--cluster-id"),
-            (
-                &["--flavor", "milvus", "--flavor", "cloud"],
-                "more than once",
-            ),
-            (&["serve"], "unexpected argument"),
             (&["--auth", "nocolon-secret"], "USER:PASSWORD"),
+            (&["--auth", ":secret"], "USER:PASSWORD"),
             (&["--auth", "root:secret", "--flavor", "cloud"], "--auth"),
             (&["--api-key", "secret"], "--api-key"),
+            (&["--flavor", "cloud", "--api-key="], "non-empty"),
             (
                 &["--flavor", "cloud", "--api-key", "--secret"],
                 "--api-key=VALUE",
             ),
             (&["--auth", "--root:secret"], "--auth=VALUE"),
+            (&["--auth", "-secret", "--auth", "x:secret"], "--auth"),
+            (&["--api-ke=secret"], "--api-ke"),
+            (&["--auth=root:secret", "extra"], "extra"),
+            (
+                &["--flavor", "cloud", "--api-key", "secret", "--per-poll=yes"],
+                "--per-poll",
+            ),
         ] {
             let message = error(args);
             assert!(message.contains(needle), "{args:?}: {message}");
@@ -750,36 +550,23 @@ mod tests {
     }
 
     #[test]
-    fn description_hides_password_and_key() {
-        let s = settings(&["--auth", "root:hunter2"]);
-        let text = s.describe("http://127.0.0.1:1");
+    fn description_and_debug_hide_password_and_key() {
+        let a = args(&["--auth", "root:hunter2"]);
+        let text = a.describe("http://127.0.0.1:1");
         assert!(text.contains("auth: on") && text.contains("root"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
-        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!format!("{a:?}").contains("hunter2"));
 
-        let s = settings(&["--flavor", "cloud", "--api-key", "sk-123"]);
-        let text = s.describe("http://127.0.0.1:1");
+        let a = args(&["--flavor", "cloud", "--api-key", "sk-123"]);
+        let text = a.describe("http://127.0.0.1:1");
         assert!(
             text.contains("auth: on") && !text.contains("sk-123"),
             "{text}"
         );
-        assert!(!format!("{s:?}").contains("sk-123"));
+        assert!(!format!("{a:?}").contains("sk-123"));
 
-        let text = settings(&[]).describe("http://127.0.0.1:1");
+        let text = args(&[]).describe("http://127.0.0.1:1");
         assert!(text.contains("auth: off") && text.contains("2s"), "{text}");
         assert!(text.ends_with("Ctrl-C to stop"), "{text}");
-    }
-
-    #[test]
-    fn wildcard_addresses_are_reached_on_loopback() {
-        assert_eq!(
-            url_for("0.0.0.0:8080".parse().unwrap()),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(url_for("[::]:8080".parse().unwrap()), "http://[::1]:8080");
-        assert_eq!(
-            url_for("127.0.0.1:9".parse().unwrap()),
-            "http://127.0.0.1:9"
-        );
     }
 }

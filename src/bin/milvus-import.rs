@@ -323,30 +323,10 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `30m`, `90s`, `500ms`, `1h`, `1.5s`, or bare seconds; from 1 ms to a week (a shorter one,
-/// such as `0.0000001s` or `0.4ms`, would poll in a hot loop).
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "s" | "sec" | "" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30m, 90s, 500ms, 1h"))?;
-    let secs = value * scale;
-    if !(0.001..=7.0 * 24.0 * 3600.0).contains(&secs) {
-        return Err(format!("{s:?}: must be at least 1ms and at most a week"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
+/// The duration grammar both binaries share (`500ms`, `1.5s`, `30m`, `1h`, bare seconds).
+#[path = "common/duration.rs"]
+mod duration;
+use duration::parse_duration;
 
 /// The transport of the CLI: ureq, timed (`--verbose`).
 struct CliTransport {
@@ -1249,28 +1229,8 @@ fn json_safe(json: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{json_safe, parse_duration, parse_option, terminal_safe};
+    use super::{json_safe, parse_option, terminal_safe};
     use serde_json::Value;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
-        assert_eq!(parse_duration("0.001"), Ok(Duration::from_millis(1)));
-        for bad in ["", "0", "0s", "-1s", "5d", "abc", "1.2.3s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-        // Shorter than 1 ms: a hot loop.
-        for bad in ["0.0000001s", "0.4ms", "0.0009", "0.00001m", "0.999ms"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn terminal_text_shows_controls_as_escapes_once() {

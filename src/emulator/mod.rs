@@ -538,9 +538,11 @@ impl Emulator {
         Ok(Emulator { server, service })
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    /// The base URL, e.g. `http://127.0.0.1:40123`. When it listens on a wildcard address
+    /// (`0.0.0.0`, `[::]`), the URL names loopback (`127.0.0.1`, `[::1]`), where a client on this
+    /// machine reaches it.
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.addr)
+        format!("http://{}", self.server.reachable_addr())
     }
 
     /// The address it listens on.

@@ -159,21 +159,26 @@ impl Server {
         })
     }
 
+    /// Where a client reaches the server: its address, with a wildcard bind (`0.0.0.0`, `[::]`)
+    /// replaced by loopback (which not every platform can connect to otherwise).
+    pub(crate) fn reachable_addr(&self) -> SocketAddr {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        addr
+    }
+
     /// Stops accepting, closes every connection and waits for their threads.
     pub(crate) fn stop(&mut self) {
         if self.shared.stop.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the blocking accept() with a connection of our own (to loopback when bound to
-        // a wildcard address, which not every platform can connect to).
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(match wake {
-                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        // Wake the blocking accept() with a connection of our own.
+        let _ = TcpStream::connect_timeout(&self.reachable_addr(), Duration::from_secs(1));
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
@@ -819,7 +824,7 @@ impl Chunked {
                     if self.extensions > MAX_EXTENSIONS {
                         return Err(400);
                     }
-                    let size = chunk_size(&line[..digits])?;
+                    let size = chunk_size(&rest[..end + 2])?;
                     self.pos += end + 2;
                     if size == 0 {
                         self.part = Part::Trailers;
@@ -893,14 +898,23 @@ impl Chunked {
     }
 }
 
-/// A chunk-size: hex digits, maybe with spaces around them (400 otherwise).
-fn chunk_size(text: &[u8]) -> Result<usize, u16> {
-    let text = text.trim_ascii();
-    if text.is_empty() || !text.iter().all(u8::is_ascii_hexdigit) {
+/// The size in a chunk-size line (with its CRLF): hex digits, maybe with spaces or tabs around
+/// them, then any extensions; 400 when malformed, 413 when it cannot be a size in memory.
+/// `httparse` reads the line; it takes no leading blanks and reads a line with no digits as 0,
+/// which this refuses.
+fn chunk_size(line: &[u8]) -> Result<usize, u16> {
+    let start = line
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(line.len());
+    let line = &line[start..];
+    if !line.first().is_some_and(u8::is_ascii_hexdigit) {
         return Err(400);
     }
-    let text = std::str::from_utf8(text).map_err(|_| 400u16)?;
-    usize::from_str_radix(text, 16).map_err(|_| 400u16)
+    match httparse::parse_chunk_size(line) {
+        Ok(httparse::Status::Complete((_, size))) => usize::try_from(size).map_err(|_| 413),
+        Ok(httparse::Status::Partial) | Err(httparse::InvalidChunkSize) => Err(400),
+    }
 }
 
 fn find_crlf(bytes: &[u8]) -> Option<usize> {
@@ -928,6 +942,10 @@ mod tests {
         assert_eq!(Chunked::default().resume(b"zz\r\n"), Err(400));
         assert_eq!(Chunked::default().resume(b"2\r\nabc\r\n"), Err(400));
         assert_eq!(Chunked::default().resume(b"FFFFFFFF\r\n"), Err(413));
+        assert_eq!(
+            Chunked::default().resume(b"\tffffffffffffffff ;x\r\n"),
+            Err(413)
+        );
     }
 
     #[test]
@@ -967,7 +985,17 @@ mod tests {
         }
         assert_eq!(Chunked::default().resume(&extended), Err(400));
         assert_eq!(Chunked::default().resume(&[b'1'; 2000]), Err(400));
-        for bad in [&b"+4\r\n"[..], b"-4\r\n", b"\r\n", b"0x4\r\n"] {
+        for bad in [
+            &b"+4\r\n"[..],
+            b"-4\r\n",
+            b"\r\n",
+            b" \r\n",
+            b";x\r\n",
+            b"0x4\r\n",
+            b"4 4\r\n",
+            b"4\rx\r\n",
+            b"11111111111111111\r\n",
+        ] {
             assert_eq!(Chunked::default().resume(bad), Err(400), "{bad:?}");
         }
         assert_eq!(

@@ -438,8 +438,8 @@ impl Service {
             (Flavor::Cloud, Route::Create) => self.cloud_create(&body, &request.headers),
             (Flavor::Cloud, Route::List) => self.cloud_list(&body),
             (flavor, Route::Describe) => self.describe(flavor, &body),
-            (flavor, Route::Commit) => self.commit(flavor, &body, true),
-            (flavor, Route::Abort) => self.commit(flavor, &body, false),
+            (flavor, Route::Commit) => self.commit(flavor, &body),
+            (flavor, Route::Abort) => self.abort(flavor, &body),
             #[cfg(feature = "writer")]
             (_, Route::DescribeCollection) => self.describe_collection(&body, &request.headers),
         };
@@ -875,12 +875,23 @@ impl Service {
         Ok(reply)
     }
 
-    /// Commit (`commit == true`) or abort a two-phase job.
-    fn commit(
+    /// Commits a two-phase job: its data becomes visible.
+    fn commit(&self, flavor: Flavor, map: &Map<String, Value>) -> Result<Reply, Reply> {
+        self.finish(flavor, map, Outcome::Commit)
+    }
+
+    /// Aborts a two-phase job: it ends `Failed` ("aborted by user").
+    fn abort(&self, flavor: Flavor, map: &Map<String, Value>) -> Result<Reply, Reply> {
+        self.finish(flavor, map, Outcome::Abort)
+    }
+
+    /// Ends a two-phase job as `outcome` says; a repeated commit or abort is a no-op, one that
+    /// cannot apply (a commit before the data is ready, an abort after a commit) is refused.
+    fn finish(
         &self,
         flavor: Flavor,
         map: &Map<String, Value>,
-        commit: bool,
+        outcome: Outcome,
     ) -> Result<Reply, Reply> {
         let (id, target) = self.job_id(flavor, map, |id, _| {
             Reply::error(
@@ -900,32 +911,41 @@ impl Service {
                 "not a two-phase import (it was created without auto_commit=false)".into(),
             );
         }
-        match (commit, &job.stage) {
-            (true, Stage::Uncommitted) => job.set_stage(Stage::Committing),
-            (true, Stage::Committing | Stage::Completed) => {}
-            (true, Stage::Failed(_)) => {
+        match (outcome, &job.stage) {
+            (Outcome::Commit, Stage::Uncommitted) => job.set_stage(Stage::Committing),
+            (Outcome::Commit, Stage::Committing | Stage::Completed) => {}
+            (Outcome::Commit, Stage::Failed(_)) => {
                 return refuse("cannot commit a failed or aborted job".into())
             }
-            (true, _) => {
+            (Outcome::Commit, _) => {
                 return refuse(format!(
                     "cannot commit before the data is ready, state={state}"
                 ))
             }
             (
-                false,
+                Outcome::Abort,
                 Stage::Pending | Stage::Importing(_) | Stage::Uncommitted | Stage::Other(_),
             ) => {
                 job.aborted = true;
                 job.set_stage(Stage::Failed("aborted by user".into()));
             }
-            (false, Stage::Failed(_)) if job.aborted => {}
-            (false, Stage::Failed(_)) => {
+            (Outcome::Abort, Stage::Failed(_)) if job.aborted => {}
+            (Outcome::Abort, Stage::Failed(_)) => {
                 return refuse("cannot abort a job that has already failed".into())
             }
-            (false, _) => return refuse(format!("cannot abort a committed job, state={state}")),
+            (Outcome::Abort, _) => {
+                return refuse(format!("cannot abort a committed job, state={state}"))
+            }
         }
         Ok(Reply::ok(json!({})))
     }
+}
+
+/// How a two-phase job is to end: [`Service::commit`] or [`Service::abort`].
+#[derive(Clone, Copy)]
+enum Outcome {
+    Commit,
+    Abort,
 }
 
 fn not_found(flavor: Flavor, id: &str) -> Reply {
@@ -937,27 +957,11 @@ fn not_found(flavor: Flavor, id: &str) -> Reply {
 
 /// Standard base64 (padding optional), for Basic auth; `None` if malformed or not UTF-8.
 fn base64_decode(text: &str) -> Option<String> {
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
+        .decode(text)
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// `options.auto_commit`: absent or `"true"` is a normal job, `"false"` a two-phase one.
