@@ -190,6 +190,7 @@ mod api;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
+mod envelope;
 mod error;
 mod model;
 mod pages;

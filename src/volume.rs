@@ -19,8 +19,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::Route;
+use crate::envelope::FromData;
 use crate::error::Error;
-use crate::model::FromData;
 use crate::response::ApiResponse;
 use crate::retry::Safety;
 use crate::BulkImportApi;
