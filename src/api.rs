@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 
+use crate::envelope::{decode, FromData};
 use crate::error::{Error, TransportError, TransportErrorKind};
-use crate::model::{FromData, ImportJobCreated, ImportJobList, ImportProgress};
+use crate::model::{ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest, Operation};
-use crate::response::{decode, ApiResponse, Response};
+use crate::response::{ApiResponse, Response};
 use crate::retry::{retryable, RetryPolicy, Safety};
 use crate::secret::{Secret, REDACTED};
 use crate::transport::CallDeadline;

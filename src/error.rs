@@ -267,6 +267,187 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+// The constructors: every `Error` is built through one of these, so that what each variant
+// holds (a quote cut to 512 bytes, scrubbed of the request's secrets; `attempts` 1 until the
+// retry loop says otherwise) is decided here once. The `allow(dead_code)` marks stand until
+// every file builds its errors here: some constructors are only called by the writer so far,
+// or not yet at all.
+impl Error {
+    /// [`Error::Transport`]: the exchange with `url` failed (one attempt).
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn transport(url: impl Into<String>, source: TransportError) -> Self {
+        Error::Transport {
+            url: url.into(),
+            attempts: 1,
+            source,
+        }
+    }
+
+    /// [`Error::HttpStatus`]: `response` has an error status and no Milvus envelope. Quotes the
+    /// start of its body and keeps it.
+    pub(crate) fn http_status(response: Response) -> Self {
+        Error::HttpStatus {
+            attempts: 1,
+            status: response.status_code(),
+            url: response.url().to_string(),
+            body: response.snippet(),
+            response: Box::new(response),
+        }
+    }
+
+    /// [`Error::Api`]: `response` carries the Milvus error `code` with `message` (quoted:
+    /// scrubbed and cut like a body quote). Keeps the reply.
+    pub(crate) fn api(code: i64, message: String, response: Response) -> Self {
+        let total = message.len();
+        Error::Api {
+            attempts: 1,
+            code,
+            message: response.quote(message, total),
+            status: response.status_code(),
+            url: response.url().to_string(),
+            response: Box::new(response),
+        }
+    }
+
+    /// [`Error::Decode`]: `response` could not be understood, for `reason`. Keeps the reply.
+    pub(crate) fn decode(reason: String, response: Response) -> Self {
+        let mut error = Error::decode_borrowed(reason, &response);
+        if let Error::Decode { response: kept, .. } = &mut error {
+            *kept = Some(Box::new(response));
+        }
+        error
+    }
+
+    /// [`Error::Decode`] about a reply the caller keeps (such as [`Response::json`]): the same
+    /// text as [`decode`](Error::decode), without the reply.
+    pub(crate) fn decode_borrowed(reason: String, response: &Response) -> Self {
+        // A reason can quote a value from the reply: scrubbed and cut like a body quote.
+        let total = reason.len();
+        Error::decode_parts(
+            response.quote(reason, total),
+            response.status_code(),
+            response.url(),
+            response.snippet(),
+        )
+    }
+
+    /// [`Error::Decode`] of a reply that is not a [`Response`] (an object store's): the caller
+    /// has scrubbed `reason` and `snippet`, and `url` shows no secret.
+    pub(crate) fn decode_parts(
+        reason: impl Into<String>,
+        status: u16,
+        url: impl Into<String>,
+        snippet: String,
+    ) -> Self {
+        Error::Decode {
+            reason: reason.into(),
+            attempts: 1,
+            status,
+            url: url.into(),
+            snippet,
+            response: None,
+        }
+    }
+
+    /// [`Error::InvalidRequest`]: the request was rejected before sending.
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        Error::InvalidRequest(message.into())
+    }
+
+    /// [`Error::Config`]: the client (or writer, or store) could not be built.
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+
+    /// [`Error::Schema`]: the collection schema cannot be written for, or not parsed.
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn schema(message: impl Into<String>) -> Self {
+        Error::Schema(message.into())
+    }
+
+    /// [`Error::InvalidRow`]: row `row` (0-based) was rejected, for `reason`, in `field` if the
+    /// problem is in one field.
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn invalid_row(row: u64, field: Option<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidRow {
+            row,
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// [`Error::Storage`]: an object store refused `operation` on `key` with HTTP `status`,
+    /// its error `code` and `message` (already scrubbed by the caller; one attempt).
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn storage(
+        operation: &'static str,
+        key: impl Into<String>,
+        status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Storage {
+            operation,
+            key: key.into(),
+            status,
+            code: code.into(),
+            message: message.into(),
+            attempts: 1,
+        }
+    }
+
+    /// [`Error::Io`]: `action` (`"writing"`, `"creating directory"`, …) on `path` failed.
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<std::path::PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// [`Error::ImportFailed`]: job `job_id` ended `Failed`; the reason is the progress's
+    /// (empty if none). The caller has scrubbed `progress`.
+    #[allow(dead_code)]
+    pub(crate) fn import_failed(
+        job_id: impl Into<String>,
+        progress: crate::ImportProgress,
+    ) -> Self {
+        Error::ImportFailed {
+            job_id: job_id.into(),
+            reason: progress.reason.clone().unwrap_or_default(),
+            progress: Box::new(progress),
+        }
+    }
+
+    /// [`Error::WaitTimedOut`]: job `job_id` had not ended after `waited`; `last` is the last
+    /// progress seen, scrubbed by the caller.
+    #[allow(dead_code)]
+    pub(crate) fn wait_timed_out(
+        job_id: impl Into<String>,
+        waited: std::time::Duration,
+        last: Option<crate::ImportProgress>,
+    ) -> Self {
+        Error::WaitTimedOut {
+            job_id: job_id.into(),
+            waited,
+            last: last.map(Box::new),
+        }
+    }
+
+    /// [`Error::TooManyPages`]: listing stopped after `pages` pages and `records` jobs.
+    #[allow(dead_code)]
+    pub(crate) fn too_many_pages(pages: u32, records: u64) -> Self {
+        Error::TooManyPages { pages, records }
+    }
+}
+
 impl Error {
     /// How many attempts the call made before this error: more than 1 when it was retried
     /// (see [`RetryPolicy`](crate::RetryPolicy)); 1 for errors of a single exchange, 0 for errors
@@ -356,6 +537,9 @@ impl Error {
 /// assert!(err.is_timeout());
 /// assert_eq!(err.to_string(), "timed out: no reply within 5 s");
 /// ```
+#[derive(Debug, thiserror::Error)]
+// A transport's message may quote what the server sent.
+#[error("{kind}: {}", Clean(&source.to_string()))]
 pub struct TransportError {
     kind: TransportErrorKind,
     source: Box<dyn std::error::Error + Send + Sync + 'static>,
@@ -423,24 +607,22 @@ impl TransportError {
     }
 }
 
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A transport's message may quote what the server sent.
-        write!(f, "{}: {}", self.kind, Clean(&self.source.to_string()))
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl fmt::Debug for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportError")
-            .field("kind", &self.kind)
-            .field("source", &self.source)
-            .finish()
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
+    #[test]
+    fn transport_error_text_debug_and_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset\x1b[2J");
+        let err = TransportError::new(TransportErrorKind::Interrupted, io);
+        assert_eq!(err.to_string(), "connection interrupted: reset\\u{1b}[2J");
+        assert_eq!(
+            format!("{err:?}"),
+            "TransportError { kind: Interrupted, source: Custom { kind: ConnectionReset, \
+             error: \"reset\\u{1b}[2J\" } }"
+        );
+        let source = std::error::Error::source(&err).expect("a source");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        assert_eq!(source.to_string(), "reset\x1b[2J");
     }
 }

@@ -225,6 +225,7 @@ mod api;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
+mod envelope;
 mod error;
 mod model;
 mod pages;

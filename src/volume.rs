@@ -19,8 +19,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::Endpoint;
+use crate::envelope::FromData;
 use crate::error::Error;
-use crate::model::FromData;
 use crate::request::Operation;
 use crate::response::ApiResponse;
 use crate::secret::Secret;

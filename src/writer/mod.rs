@@ -287,7 +287,7 @@ impl BulkWriterBuilder {
         if numpy {
             for f in self.schema.fields.iter().filter(|f| f.has_column()) {
                 if matches!(f.data_type, DataType::Array | DataType::SparseFloatVector) {
-                    return Err(Error::Schema(format!(
+                    return Err(Error::schema(format!(
                         "field '{}' is {}: NumPy files cannot hold it (use Parquet, JSON or CSV)",
                         f.name, f.data_type
                     )));
@@ -297,13 +297,13 @@ impl BulkWriterBuilder {
         if self.file_type == BulkFileType::Csv {
             let sep = self.csv_separator;
             if matches!(sep, '"' | '\n' | '\r' | '\0' | '\u{fffd}') {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "{sep:?} cannot be the CSV separator"
                 )));
             }
             if self.csv_null_key.contains(['\n', '\r', '"']) || self.csv_null_key.contains(sep) {
-                return Err(Error::Config(
-                    "the CSV null key cannot hold the separator, a quote or a line break".into(),
+                return Err(Error::config(
+                    "the CSV null key cannot hold the separator, a quote or a line break",
                 ));
             }
             let key = self.csv_null_key.as_str();
@@ -317,7 +317,7 @@ impl BulkWriterBuilder {
                     .iter()
                     .find(|f| f.nullable && f.has_column() && !f.data_type.is_string())
                 {
-                    return Err(Error::Config(format!(
+                    return Err(Error::config(format!(
                         "the CSV null key {key:?} is also a value of nullable field '{}': Milvus would read that value as null",
                         f.name
                     )));
@@ -325,7 +325,7 @@ impl BulkWriterBuilder {
             }
         }
         if self.chunk_size == 0 {
-            return Err(Error::Config("chunk_size must be above 0".into()));
+            return Err(Error::config("chunk_size must be above 0"));
         }
         let half_as_float = self.float16_form == Float16Form::Float;
         let mut columns = Vec::new();
@@ -357,11 +357,8 @@ impl BulkWriterBuilder {
         }
         let uuid = uuid_v4();
         let data_path = self.dir.join(&uuid);
-        std::fs::create_dir_all(&data_path).map_err(|source| Error::Io {
-            action: "creating directory",
-            path: data_path.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&data_path)
+            .map_err(|source| Error::io("creating directory", data_path.clone(), source))?;
         Ok(BulkWriter {
             seen: vec![false; data_columns],
             data_columns,
@@ -477,8 +474,8 @@ impl BulkWriter {
     /// [`Error::InvalidRequest`] until [`commit`](Self::commit) succeeds.
     pub fn append_row<T: Serialize + ?Sized>(&mut self, row: &T) -> Result<(), Error> {
         if self.write_failed {
-            return Err(Error::InvalidRequest(
-                "an earlier chunk could not be written or uploaded (its error was returned then): call commit() to retry it before adding rows".into(),
+            return Err(Error::invalid_request(
+                "an earlier chunk could not be written or uploaded (its error was returned then): call commit() to retry it before adding rows",
             ));
         }
         let index = self.appended;
@@ -494,11 +491,7 @@ impl BulkWriter {
                 for col in &mut self.columns {
                     col.truncate(self.rows);
                 }
-                return Err(Error::InvalidRow {
-                    row: index,
-                    field: e.field,
-                    reason: e.reason,
-                });
+                return Err(Error::invalid_row(index, e.field, e.reason));
             }
         }
         // pymilvus's rule, plus a cap on what its estimate leaves out, so memory stays bounded.
@@ -628,10 +621,8 @@ impl BulkWriter {
                 }
                 remote.upload(local, key)?;
                 *done = true;
-                std::fs::remove_file(&*local).map_err(|source| Error::Io {
-                    action: "removing the uploaded local copy",
-                    path: local.clone(),
-                    source,
+                std::fs::remove_file(&*local).map_err(|source| {
+                    Error::io("removing the uploaded local copy", local.clone(), source)
                 })?;
             }
             let group = self.pending.remove(0);
@@ -696,7 +687,7 @@ fn normalize_prefix(prefix: &str) -> Result<String, Error> {
         .filter(|s| !s.is_empty() && *s != ".")
         .collect();
     if parts.contains(&"..") {
-        return Err(Error::InvalidRequest(format!(
+        return Err(Error::invalid_request(format!(
             "the remote prefix {prefix:?} holds '..', which would leave the bucket or volume folder"
         )));
     }

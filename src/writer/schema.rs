@@ -364,13 +364,13 @@ impl CollectionSchema {
     /// [`check`](CollectionSchema::check).
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let value: Value = serde_json::from_str(text)
-            .map_err(|e| Error::Schema(format!("the schema is not JSON: {e}")))?;
+            .map_err(|e| Error::schema(format!("the schema is not JSON: {e}")))?;
         Self::from_value(&value)
     }
 
     /// [`from_json`](CollectionSchema::from_json) from a parsed value.
     pub fn from_value(value: &Value) -> Result<Self, Error> {
-        parse_schema(value).map_err(Error::Schema)
+        parse_schema(value).map_err(Error::schema)
     }
 
     /// Checks that a writer can write files for this schema: fields present and named once,
@@ -379,7 +379,7 @@ impl CollectionSchema {
     /// each `Array`, defaults that fit their field. [`BulkWriterBuilder::build`](super::BulkWriterBuilder::build)
     /// calls it.
     pub fn check(&self) -> Result<(), Error> {
-        check_schema(self).map_err(Error::Schema)
+        check_schema(self).map_err(Error::schema)
     }
 }
 

@@ -72,19 +72,11 @@ pub(crate) fn write_atomically(
     })();
     if let Err(source) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::Io {
-            action: "writing",
-            path: path.to_path_buf(),
-            source,
-        });
+        return Err(Error::io("writing", path.to_path_buf(), source));
     }
     fs::rename(&tmp, path).map_err(|source| {
         let _ = fs::remove_file(&tmp);
-        Error::Io {
-            action: "renaming into place",
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::io("renaming into place", path.to_path_buf(), source)
     })
 }
 

@@ -15,21 +15,15 @@ pub(super) fn write(chunk: &Chunk<'_>, dir: &Path, n: u64) -> Result<Vec<PathBuf
     let final_dir = dir.join(n.to_string());
     let tmp_dir = dir.join(format!(".{n}.partial"));
     let _ = fs::remove_dir_all(&tmp_dir);
-    fs::create_dir(&tmp_dir).map_err(|source| Error::Io {
-        action: "creating directory",
-        path: tmp_dir.clone(),
-        source,
-    })?;
+    fs::create_dir(&tmp_dir)
+        .map_err(|source| Error::io("creating directory", tmp_dir.clone(), source))?;
     let result = (|| {
         for col in chunk.columns {
             let path = tmp_dir.join(format!("{}.npy", col.name));
             write_atomically(&path, |out| write_column(col, chunk.rows, out))?;
         }
-        fs::rename(&tmp_dir, &final_dir).map_err(|source| Error::Io {
-            action: "renaming into place",
-            path: final_dir.clone(),
-            source,
-        })
+        fs::rename(&tmp_dir, &final_dir)
+            .map_err(|source| Error::io("renaming into place", final_dir.clone(), source))
     })();
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&tmp_dir);

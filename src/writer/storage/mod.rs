@@ -30,11 +30,7 @@ pub(crate) trait Remote: Send + Sync + fmt::Debug {
 pub(crate) fn file_size(local: &Path) -> Result<u64, Error> {
     std::fs::metadata(local)
         .map(|m| m.len())
-        .map_err(|source| Error::Io {
-            action: "reading the file to upload",
-            path: local.to_path_buf(),
-            source,
-        })
+        .map_err(|source| Error::io("reading the file to upload", local.to_path_buf(), source))
 }
 
 /// `prefix/uuid/relative`, without leading or doubled slashes (pymilvus's key layout).

@@ -257,7 +257,7 @@ impl S3Storage {
     /// A new client with these settings, every setting checked: an [`Error::Config`] names
     /// the first bad one.
     pub(crate) fn build_client(&self) -> Result<S3Client, Error> {
-        let config = |msg: String| Error::Config(format!("S3 storage: {msg}"));
+        let config = |msg: String| Error::config(format!("S3 storage: {msg}"));
         let mut endpoint = Url::parse(self.endpoint.trim()).map_err(|e| {
             config(format!(
                 "the endpoint {:?} is not a URL ({e}); give one like http://127.0.0.1:9000",
@@ -371,9 +371,8 @@ fn default_transport() -> Result<Arc<dyn Transport>, Error> {
 
 #[cfg(not(feature = "ureq"))]
 fn default_transport() -> Result<Arc<dyn Transport>, Error> {
-    Err(Error::Config(
-        "S3 storage: no transport; pass one with S3Storage::transport, or enable feature `ureq`"
-            .into(),
+    Err(Error::config(
+        "S3 storage: no transport; pass one with S3Storage::transport, or enable feature `ureq`",
     ))
 }
 
@@ -537,7 +536,7 @@ impl S3Client {
         self.check_key(key)?;
         let size = super::file_size(local)?;
         if size > MAX_OBJECT_SIZE {
-            return Err(Error::InvalidRequest(format!(
+            return Err(Error::invalid_request(format!(
                 "{} is {size} bytes, over S3's 5 TiB object limit",
                 local.display()
             )));
@@ -558,7 +557,7 @@ impl S3Client {
             || key.split('/').any(|s| s == "." || s == "..")
             || key.chars().any(char::is_control);
         if bad || self.bucket.object_url(key).is_err() {
-            return Err(Error::InvalidRequest(format!(
+            return Err(Error::invalid_request(format!(
                 "{key:?} cannot be an object key (empty, over 1024 bytes, a leading '/', a '.' or \
                  '..' segment, or a control character)"
             )));
@@ -570,11 +569,11 @@ impl S3Client {
         self.with_retry(None, |_| {
             // Read again for each attempt: what goes up is what is on disk.
             let body = std::fs::read(local).map_err(|source| {
-                Failure::fatal(Error::Io {
-                    action: "reading the file to upload",
-                    path: local.to_path_buf(),
+                Failure::fatal(Error::io(
+                    "reading the file to upload",
+                    local.to_path_buf(),
                     source,
-                })
+                ))
             })?;
             let md5 = content_md5(&body);
             let mut action = PutObject::new(&self.bucket, self.credentials.as_ref(), key);
@@ -667,11 +666,11 @@ impl S3Client {
                         let mut file = match File::open(local) {
                             Ok(file) => file,
                             Err(source) => {
-                                return fail(Error::Io {
-                                    action: "reading the file to upload",
-                                    path: local.to_path_buf(),
+                                return fail(Error::io(
+                                    "reading the file to upload",
+                                    local.to_path_buf(),
                                     source,
-                                })
+                                ))
                             }
                         };
                         while !stop.load(Ordering::SeqCst) {
@@ -703,11 +702,11 @@ impl S3Client {
                 .collect();
             for handle in handles {
                 if handle.join().is_err() {
-                    fail(Error::Io {
-                        action: "uploading a part of",
-                        path: local.to_path_buf(),
-                        source: io::Error::other("the upload thread panicked"),
-                    });
+                    fail(Error::io(
+                        "uploading a part of",
+                        local.to_path_buf(),
+                        io::Error::other("the upload thread panicked"),
+                    ));
                 }
             }
         });
@@ -731,11 +730,11 @@ impl S3Client {
         let number = u16::try_from(part.number).unwrap_or(u16::MAX);
         self.with_retry(Some(stop), |_| {
             let body = read_part(file, part.offset, part.len).map_err(|source| {
-                Failure::fatal(Error::Io {
-                    action: "reading a part of",
-                    path: part.local.to_path_buf(),
+                Failure::fatal(Error::io(
+                    "reading a part of",
+                    part.local.to_path_buf(),
                     source,
-                })
+                ))
             })?;
             let md5 = content_md5(&body);
             let mut action = UploadPart::new(
@@ -820,14 +819,13 @@ impl S3Client {
             let body = xml_reply(reply.body()).unwrap_or("");
             if body.contains("<Error>") && !body.contains("<CompleteMultipartUploadResult") {
                 let (code, message) = error_fields(body);
-                let error = Error::Storage {
-                    operation: Op::CompleteMultipart.name(),
-                    key: key.to_string(),
-                    status: reply.status().as_u16(),
-                    message: self.scrub(message),
-                    code: code.clone(),
-                    attempts: 1,
-                };
+                let error = Error::storage(
+                    Op::CompleteMultipart.name(),
+                    key,
+                    reply.status().as_u16(),
+                    code.clone(),
+                    self.scrub(message),
+                );
                 return Err(Failure {
                     error,
                     retry: retryable_code(&code),
@@ -868,7 +866,7 @@ impl S3Client {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| Error::InvalidRequest("the object's size is unknown".into()))
+            .ok_or_else(|| Error::invalid_request("the object's size is unknown"))
     }
 
     /// Runs `attempt` (given its number, from 1) until it succeeds, fails for good, or the
@@ -922,7 +920,7 @@ impl S3Client {
             builder = builder.header(*name, *value);
         }
         let request = builder.body(body).map_err(|e| {
-            Failure::fatal(Error::InvalidRequest(format!(
+            Failure::fatal(Error::invalid_request(format!(
                 "cannot build the request to {shown}: {e}"
             )))
         })?;
@@ -934,11 +932,7 @@ impl S3Client {
             );
             let source = TransportError::new(kind, self.scrub(source.to_string()));
             Failure {
-                error: Error::Transport {
-                    url: shown,
-                    attempts: 1,
-                    source,
-                },
+                error: Error::transport(shown, source),
                 retry,
                 retry_after: None,
             }
@@ -1001,14 +995,7 @@ impl S3Client {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         Failure {
-            error: Error::Storage {
-                operation: op.name(),
-                key: key.to_string(),
-                status,
-                code,
-                message: self.scrub(message),
-                attempts: 1,
-            },
+            error: Error::storage(op.name(), key, status, code, self.scrub(message)),
             retry,
             retry_after,
         }
@@ -1018,14 +1005,12 @@ impl S3Client {
     fn undecodable(&self, reason: &str, shown_url: &str, reply: &http::Response<Vec<u8>>) -> Error {
         let body = reply.body();
         let snippet = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-        Error::Decode {
-            reason: reason.to_string(),
-            attempts: 1,
-            status: reply.status().as_u16(),
-            url: shown_url.to_string(),
-            snippet: self.scrub(snippet),
-            response: None,
-        }
+        Error::decode_parts(
+            reason,
+            reply.status().as_u16(),
+            shown_url,
+            self.scrub(snippet),
+        )
     }
 
     /// `text` without secrets or signed-URL parameters.

@@ -217,7 +217,7 @@ impl VolumeStorage {
         }
         let applied = state.as_mut().expect("credentials were just applied for");
         if applied.credentials.condition.max_file_number == Some(0) {
-            return Err(Error::InvalidRequest(format!(
+            return Err(Error::invalid_request(format!(
                 "volume {:?} accepts no files (its maxFileNumber is 0)",
                 self.volume_name
             )));
@@ -244,7 +244,7 @@ fn check_size(local: &Path, credentials: &VolumeCredentials) -> Result<(), Error
     };
     let size = super::file_size(local)?;
     if size > limit {
-        return Err(Error::InvalidRequest(format!(
+        return Err(Error::invalid_request(format!(
             "{} is {size} bytes, over the {limit} bytes volume {:?} accepts per file \
              (maxContentLength): write smaller files (a lower chunk_size)",
             local.display(),
@@ -295,7 +295,7 @@ fn endpoint_url(credentials: &VolumeCredentials) -> (String, bool) {
 /// transport under its retry policy.
 fn s3_client(api: &BulkImportApi, credentials: &VolumeCredentials) -> Result<S3Client, Error> {
     if credentials.cloud.eq_ignore_ascii_case("gcp") {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "volume {:?} is on GCP, whose uploads use OAuth tokens; this crate uploads to \
              S3-compatible stores only (AWS, Aliyun OSS, …)",
             credentials.volume_name
@@ -542,18 +542,11 @@ mod tests {
 
     #[test]
     fn refusals_that_call_for_new_credentials() {
-        let storage = |status, code: &str| Error::Storage {
-            operation: "upload",
-            key: "k".into(),
-            status,
-            code: code.into(),
-            message: String::new(),
-            attempts: 1,
-        };
+        let storage = |status, code: &str| Error::storage("upload", "k", status, code, "");
         assert!(credentials_refused(&storage(403, "AccessDenied")));
         assert!(credentials_refused(&storage(400, "ExpiredToken")));
         assert!(!credentials_refused(&storage(404, "NoSuchBucket")));
-        assert!(!credentials_refused(&Error::InvalidRequest("x".into())));
+        assert!(!credentials_refused(&Error::invalid_request("x")));
     }
 
     #[test]
