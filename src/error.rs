@@ -414,7 +414,6 @@ impl Error {
 
     /// [`Error::ImportFailed`]: job `job_id` ended `Failed`; the reason is the progress's
     /// (empty if none). The caller has scrubbed `progress`.
-    #[allow(dead_code)]
     pub(crate) fn import_failed(
         job_id: impl Into<String>,
         progress: crate::ImportProgress,
@@ -428,7 +427,6 @@ impl Error {
 
     /// [`Error::WaitTimedOut`]: job `job_id` had not ended after `waited`; `last` is the last
     /// progress seen, scrubbed by the caller.
-    #[allow(dead_code)]
     pub(crate) fn wait_timed_out(
         job_id: impl Into<String>,
         waited: std::time::Duration,
@@ -442,7 +440,6 @@ impl Error {
     }
 
     /// [`Error::TooManyPages`]: listing stopped after `pages` pages and `records` jobs.
-    #[allow(dead_code)]
     pub(crate) fn too_many_pages(pages: u32, records: u64) -> Self {
         Error::TooManyPages { pages, records }
     }

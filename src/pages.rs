@@ -143,10 +143,7 @@ impl Iterator for ImportJobPages<'_> {
             }
             if self.fetched_pages >= self.max_pages {
                 self.done = true;
-                return Some(Err(Error::TooManyPages {
-                    pages: self.fetched_pages,
-                    records: self.yielded,
-                }));
+                return Some(Err(Error::too_many_pages(self.fetched_pages, self.yielded)));
             }
             if let Err(e) = self.fetch() {
                 self.done = true;

@@ -190,8 +190,8 @@ struct CloudTarget {
 impl CloudTarget {
     fn check(&self) -> Result<(), Error> {
         if self.project_id.is_empty() != self.region_id.is_empty() {
-            return Err(Error::InvalidRequest(
-                "project_id and region_id go together: set both or neither".into(),
+            return Err(Error::invalid_request(
+                "project_id and region_id go together: set both or neither",
             ));
         }
         Ok(())
@@ -226,7 +226,7 @@ macro_rules! cloud_target_setters {
 /// A database name travels in the `DB-Name` header, so it must be a valid header value.
 fn check_db_name(db_name: &str) -> Result<(), Error> {
     if http::HeaderValue::from_str(db_name).is_err() {
-        return Err(Error::InvalidRequest(format!(
+        return Err(Error::invalid_request(format!(
             "db_name {db_name:?} cannot be sent in the DB-Name header (control characters?)"
         )));
     }
@@ -235,7 +235,7 @@ fn check_db_name(db_name: &str) -> Result<(), Error> {
 
 fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body)
-        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+        .map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
 }
 
 /// Create an import job: `POST /v2/vectordb/jobs/import/create`, pymilvus's `bulk_import`.
@@ -421,24 +421,20 @@ impl BulkImportRequest {
 impl Operation for BulkImportRequest {
     fn body(&self) -> Result<Vec<u8>, Error> {
         if self.collection_name.trim().is_empty() {
-            return Err(Error::InvalidRequest(
-                "collection name must not be empty".into(),
-            ));
+            return Err(Error::invalid_request("collection name must not be empty"));
         }
         check_db_name(&self.db_name)?;
         self.cloud.check()?;
         if let Some(key) = &self.idempotency_key {
             let printable = key.bytes().all(|b| (0x20..0x7f).contains(&b));
             if key.is_empty() || key.len() > 256 || !printable {
-                return Err(Error::InvalidRequest(
-                    "the idempotency key must be 1 to 256 printable ASCII characters".into(),
+                return Err(Error::invalid_request(
+                    "the idempotency key must be 1 to 256 printable ASCII characters",
                 ));
             }
         }
         if self.options.keys().any(|k| k.is_empty()) {
-            return Err(Error::InvalidRequest(
-                "option keys must not be empty".into(),
-            ));
+            return Err(Error::invalid_request("option keys must not be empty"));
         }
         to_json(self)
     }
@@ -514,7 +510,7 @@ impl JobRequest {
 impl Operation for JobRequest {
     fn body(&self) -> Result<Vec<u8>, Error> {
         if self.job_id.trim().is_empty() {
-            return Err(Error::InvalidRequest("job id must not be empty".into()));
+            return Err(Error::invalid_request("job id must not be empty"));
         }
         check_db_name(&self.db_name)?;
         self.cloud.check()?;
@@ -611,11 +607,11 @@ impl ListImportJobsRequest {
 impl Operation for ListImportJobsRequest {
     fn body(&self) -> Result<Vec<u8>, Error> {
         if self.page_size == 0 {
-            return Err(Error::InvalidRequest("page size must be at least 1".into()));
+            return Err(Error::invalid_request("page size must be at least 1"));
         }
         if self.current_page == 0 {
-            return Err(Error::InvalidRequest(
-                "current page must be at least 1 (pages count from 1)".into(),
+            return Err(Error::invalid_request(
+                "current page must be at least 1 (pages count from 1)",
             ));
         }
         check_db_name(&self.db_name)?;
@@ -678,9 +674,7 @@ impl DescribeCollectionRequest {
 impl Operation for DescribeCollectionRequest {
     fn body(&self) -> Result<Vec<u8>, Error> {
         if self.collection_name.trim().is_empty() {
-            return Err(Error::InvalidRequest(
-                "collection name must not be empty".into(),
-            ));
+            return Err(Error::invalid_request("collection name must not be empty"));
         }
         check_db_name(&self.db_name)?;
         to_json(self)

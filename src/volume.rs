@@ -165,7 +165,7 @@ impl Operation for ApplyVolume<'_> {
 
 fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body)
-        .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+        .map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
 }
 
 /// A volume path as a directory, the way pymilvus's `_convert_dir_path` makes it: `""` for the
@@ -177,7 +177,7 @@ pub(crate) fn volume_dir(path: &str) -> Result<String, Error> {
         match segment {
             "" | "." => {}
             ".." => {
-                return Err(Error::InvalidRequest(format!(
+                return Err(Error::invalid_request(format!(
                     "the volume path {path:?} must not escape the volume root (`..`)"
                 )))
             }
@@ -192,9 +192,7 @@ pub(crate) fn volume_dir(path: &str) -> Result<String, Error> {
 
 fn check_name(volume_name: &str) -> Result<(), Error> {
     if volume_name.trim().is_empty() {
-        return Err(Error::InvalidRequest(
-            "volume name must not be empty".into(),
-        ));
+        return Err(Error::invalid_request("volume name must not be empty"));
     }
     Ok(())
 }
@@ -296,7 +294,7 @@ impl Operation for CreateVolumeRequest {
             (&self.volume_name, "volume name"),
         ] {
             if value.trim().is_empty() {
-                return Err(Error::InvalidRequest(format!("{what} must not be empty")));
+                return Err(Error::invalid_request(format!("{what} must not be empty")));
             }
         }
         to_json(self)
@@ -352,14 +350,14 @@ impl ListVolumesRequest {
 
     fn to_query(&self) -> Result<String, Error> {
         if self.project_id.trim().is_empty() {
-            return Err(Error::InvalidRequest("project id must not be empty".into()));
+            return Err(Error::invalid_request("project id must not be empty"));
         }
         if self.page_size == 0 {
-            return Err(Error::InvalidRequest("page size must be at least 1".into()));
+            return Err(Error::invalid_request("page size must be at least 1"));
         }
         if self.current_page == 0 {
-            return Err(Error::InvalidRequest(
-                "current page must be at least 1 (pages count from 1)".into(),
+            return Err(Error::invalid_request(
+                "current page must be at least 1 (pages count from 1)",
             ));
         }
         let mut query = format!(

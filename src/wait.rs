@@ -140,7 +140,7 @@ impl BulkImportApi {
         options: &WaitOptions<'_>,
     ) -> Result<ApiResponse<ImportProgress>, Error> {
         if options.interval < MIN_INTERVAL {
-            return Err(Error::InvalidRequest(format!(
+            return Err(Error::invalid_request(format!(
                 "the wait interval must be at least 1 ms, not {:?} (a shorter one would poll \
                  in a hot loop)",
                 options.interval
@@ -153,10 +153,8 @@ impl BulkImportApi {
         let longest = options.interval.saturating_mul(5);
         // The last reply of a job still under way.
         let mut last: Option<ApiResponse<ImportProgress>> = None;
-        let timed_out = |last: Option<ApiResponse<ImportProgress>>| Error::WaitTimedOut {
-            job_id: request.job_id().to_string(),
-            waited: started.elapsed(),
-            last: last.map(|reply| Box::new(scrubbed(reply))),
+        let timed_out = |last: Option<ApiResponse<ImportProgress>>| {
+            Error::wait_timed_out(request.job_id(), started.elapsed(), last.map(scrubbed))
         };
         loop {
             match self.get_import_progress_until(request, end) {
@@ -174,12 +172,7 @@ impl BulkImportApi {
                             return Ok(reply)
                         }
                         ImportJobState::Failed => {
-                            let progress = scrubbed(reply);
-                            return Err(Error::ImportFailed {
-                                job_id: request.job_id().to_string(),
-                                reason: progress.reason.clone().unwrap_or_default(),
-                                progress: Box::new(progress),
-                            });
+                            return Err(Error::import_failed(request.job_id(), scrubbed(reply)));
                         }
                         _ => last = Some(reply),
                     }
