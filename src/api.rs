@@ -13,31 +13,12 @@ use crate::redact::Secrets;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest, Operation};
 use crate::response::{ApiResponse, Response};
 use crate::retry::{retryable, RetryPolicy, Safety};
-use crate::secret::{Secret, REDACTED};
+use crate::secret::Secret;
 use crate::transport::CallDeadline;
 use crate::transport::Transport;
 
 /// The `User-Agent` every request carries.
 const USER_AGENT_VALUE: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VERSION"));
-
-/// The longest timeout accepted: a day. (Longer ones overflow the clock arithmetic of some
-/// platforms; an import call that takes a day is dead.)
-pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Checks a timeout setting: longer than zero, at most [`MAX_TIMEOUT`].
-pub(crate) fn check_timeout(what: &str, timeout: Duration) -> Result<(), Error> {
-    if timeout.is_zero() {
-        return Err(Error::Config(format!(
-            "the {what} must be longer than zero"
-        )));
-    }
-    if timeout > MAX_TIMEOUT {
-        return Err(Error::Config(format!(
-            "the {what} of {timeout:?} is longer than the maximum of 24 h"
-        )));
-    }
-    Ok(())
-}
 
 /// The operations the client calls, one row each: the method, the path, and whether a failed
 /// attempt may be sent again. A request that carries an idempotency key is safe to repeat
@@ -520,15 +501,6 @@ impl fmt::Display for Failure<'_> {
     }
 }
 
-/// What the builder's `Debug` shows for its API key.
-fn redacted(present: bool) -> &'static str {
-    if present {
-        REDACTED
-    } else {
-        ""
-    }
-}
-
 /// Settings for a [`BulkImportApi`], from [`BulkImportApi::builder`].
 ///
 /// ```
@@ -550,34 +522,76 @@ fn redacted(present: bool) -> &'static str {
 /// ```
 pub struct BulkImportApiBuilder {
     url: String,
-    api_key: String,
+    api_key: Secret,
     transport: Option<Box<dyn Transport>>,
     retry: RetryPolicy,
     deadline: Option<Duration>,
-    /// Settings of the built-in transport that were set (they conflict with a custom one).
-    builtin: Vec<&'static str>,
-    #[cfg(feature = "ureq")]
-    ureq: crate::UreqTransportBuilder,
+    builtin: BuiltIn,
+}
+
+/// The settings of the built-in transport given to a [`BulkImportApiBuilder`].
+#[derive(Debug, Default)]
+struct BuiltIn {
+    /// The first of its setters called: with a custom transport too, `build()` names it.
+    first: Option<&'static str>,
+    /// `connect_timeout()` was called, so `timeout()` leaves the connect timeout alone.
+    connect_timeout_set: bool,
+    settings: BuiltInSettings,
+}
+
+#[cfg(feature = "ureq")]
+type BuiltInSettings = crate::UreqTransportBuilder;
+
+/// Without feature `ureq` there is no built-in transport: its settings are only named (a
+/// custom transport given too is refused), their values kept nowhere.
+#[cfg(not(feature = "ureq"))]
+#[derive(Debug, Default)]
+struct BuiltInSettings;
+
+#[cfg(not(feature = "ureq"))]
+impl BuiltInSettings {
+    fn timeout(self, _: Duration) -> Self {
+        self
+    }
+    fn connect_timeout(self, _: Duration) -> Self {
+        self
+    }
+    fn max_response_bytes(self, _: u64) -> Self {
+        self
+    }
+    fn max_idle_connections(self, _: usize) -> Self {
+        self
+    }
 }
 
 impl BulkImportApiBuilder {
     pub(crate) fn new(url: String) -> Self {
         BulkImportApiBuilder {
             url,
-            api_key: String::new(),
+            api_key: Secret::default(),
             transport: None,
             retry: RetryPolicy::default(),
             deadline: None,
-            builtin: Vec::new(),
-            #[cfg(feature = "ureq")]
-            ureq: crate::UreqTransport::builder(),
+            builtin: BuiltIn::default(),
         }
+    }
+
+    /// Applies `set` to the built-in transport's settings; `setting` names it if it is the
+    /// first (a custom [`transport`](Self::transport) owns its own settings).
+    fn builtin(
+        mut self,
+        setting: &'static str,
+        set: impl FnOnce(BuiltInSettings) -> BuiltInSettings,
+    ) -> Self {
+        self.builtin.first.get_or_insert(setting);
+        self.builtin.settings = set(self.builtin.settings);
+        self
     }
 
     /// The credential, sent as `Authorization: Bearer <api_key>`: a Zilliz Cloud API key, or
     /// Milvus's `user:password`. Default `""` (Milvus without authentication).
     pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
-        self.api_key = api_key.into();
+        self.api_key = Secret::new(api_key);
         self
     }
 
@@ -585,45 +599,30 @@ impl BulkImportApiBuilder {
     /// (default 20 s, as pymilvus). Without [`connect_timeout`](Self::connect_timeout) it is the
     /// connect timeout too. A custom [`transport`](Self::transport) owns its own timeouts, so
     /// setting both is a configuration error.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.builtin.push("timeout");
-        #[cfg(feature = "ureq")]
-        {
-            self.ureq = self.ureq.timeout(timeout);
-            if !self.builtin.contains(&"connect_timeout") {
-                self.ureq = self.ureq.connect_timeout(timeout);
+    pub fn timeout(self, timeout: Duration) -> Self {
+        let connect_too = !self.builtin.connect_timeout_set;
+        self.builtin("timeout", |settings| {
+            let settings = settings.timeout(timeout);
+            if connect_too {
+                settings.connect_timeout(timeout)
+            } else {
+                settings
             }
-        }
-        #[cfg(not(feature = "ureq"))]
-        let _ = timeout;
-        self
+        })
     }
 
     /// Connect timeout of the built-in transport: name resolution, TCP connect and TLS
     /// handshake, each (default: the [`timeout`](Self::timeout), 20 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.builtin.push("connect_timeout");
-        #[cfg(feature = "ureq")]
-        {
-            self.ureq = self.ureq.connect_timeout(timeout);
-        }
-        #[cfg(not(feature = "ureq"))]
-        let _ = timeout;
-        self
+        self.builtin.connect_timeout_set = true;
+        self.builtin("connect_timeout", |s| s.connect_timeout(timeout))
     }
 
     /// The largest reply body the built-in transport accepts (default 16 MiB). A larger reply
     /// is refused with a [`TransportErrorKind::BodyTooLarge`] error, after at most this many
     /// bytes (at once, when its `Content-Length` says so).
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.builtin.push("max_response_bytes");
-        #[cfg(feature = "ureq")]
-        {
-            self.ureq = self.ureq.max_response_bytes(limit as u64);
-        }
-        #[cfg(not(feature = "ureq"))]
-        let _ = limit;
-        self
+    pub fn max_response_bytes(self, limit: usize) -> Self {
+        self.builtin("max_response_bytes", |s| s.max_response_bytes(limit as u64))
     }
 
     /// How many idle keep-alive connections the built-in transport keeps per host for the next
@@ -631,76 +630,65 @@ impl BulkImportApiBuilder {
     /// [`UreqTransportBuilder::max_idle_connections`](crate::UreqTransportBuilder::max_idle_connections)).
     /// Size it to the number of threads that share the client: a call that finds no idle
     /// connection opens a new one.
-    pub fn max_idle_connections(mut self, connections: usize) -> Self {
-        self.builtin.push("max_idle_connections");
-        #[cfg(feature = "ureq")]
-        {
-            self.ureq = self.ureq.max_idle_connections(connections);
-        }
-        #[cfg(not(feature = "ureq"))]
-        let _ = connections;
-        self
+    pub fn max_idle_connections(self, connections: usize) -> Self {
+        self.builtin("max_idle_connections", |s| {
+            s.max_idle_connections(connections)
+        })
     }
 
     /// TLS: trust the CA certificates in `pem` (one or more PEM certificates), in addition to
     /// the built-in roots unless [`replace_roots(true)`](Self::replace_roots). Read and checked
     /// in [`build`](Self::build).
     #[cfg(feature = "ureq")]
-    pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.builtin.push("ca_bundle_pem");
-        self.ureq = self.ureq.ca_bundle_pem(pem);
-        self
+    pub fn ca_bundle_pem(self, pem: impl Into<Vec<u8>>) -> Self {
+        self.builtin("ca_bundle_pem", |s| s.ca_bundle_pem(pem))
     }
 
     /// TLS: like [`ca_bundle_pem`](Self::ca_bundle_pem), from a file read in `build()`.
     #[cfg(feature = "ureq")]
-    pub fn ca_bundle_path(mut self, path: impl AsRef<std::path::Path>) -> Self {
-        self.builtin.push("ca_bundle_path");
-        self.ureq = self.ureq.ca_bundle_path(path);
-        self
+    pub fn ca_bundle_path(self, path: impl AsRef<std::path::Path>) -> Self {
+        self.builtin("ca_bundle_path", |s| s.ca_bundle_path(path))
     }
 
     /// TLS: trust only the CA bundle, not the built-in roots (default `false`).
     #[cfg(feature = "ureq")]
-    pub fn replace_roots(mut self, replace: bool) -> Self {
-        self.builtin.push("replace_roots");
-        self.ureq = self.ureq.replace_roots(replace);
-        self
+    pub fn replace_roots(self, replace: bool) -> Self {
+        self.builtin("replace_roots", |s| s.replace_roots(replace))
     }
 
     /// Mutual TLS: present this client certificate chain and private key (PEM). The key must
     /// match the certificate; `build()` checks it. Never shown by `Debug` or in errors.
     #[cfg(feature = "ureq")]
     pub fn client_identity_pem(
-        mut self,
+        self,
         cert_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.builtin.push("client_identity_pem");
-        self.ureq = self.ureq.client_identity_pem(cert_pem, key_pem);
-        self
+        self.builtin("client_identity_pem", |s| {
+            s.client_identity_pem(cert_pem, key_pem)
+        })
     }
 
     /// Mutual TLS: like [`client_identity_pem`](Self::client_identity_pem), from files read in
     /// `build()`.
     #[cfg(feature = "ureq")]
     pub fn client_identity_paths(
-        mut self,
+        self,
         cert: impl AsRef<std::path::Path>,
         key: impl AsRef<std::path::Path>,
     ) -> Self {
-        self.builtin.push("client_identity_paths");
-        self.ureq = self.ureq.client_identity_paths(cert, key);
-        self
+        self.builtin("client_identity_paths", |s| {
+            s.client_identity_paths(cert, key)
+        })
     }
 
     /// TLS: accept any server certificate — for lab servers only, like Python's
     /// `verify=False`. Default `false`.
     #[cfg(feature = "ureq")]
-    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.builtin.push("danger_accept_invalid_certs");
-        self.ureq = self.ureq.danger_accept_invalid_certs(accept);
-        self
+    pub fn danger_accept_invalid_certs(self, accept: bool) -> Self {
+        self.builtin("danger_accept_invalid_certs", |s| {
+            s.danger_accept_invalid_certs(accept)
+        })
     }
 
     /// A limit on a whole call, retries and waits between them included: when it passes the
@@ -736,29 +724,28 @@ impl BulkImportApiBuilder {
     /// load, or when there is no transport (feature `ureq` off and none given).
     pub fn build(self) -> Result<BulkImportApi, Error> {
         let base_url = base_url(&self.url)?;
-        let mut authorization =
-            HeaderValue::try_from(format!("Bearer {}", self.api_key)).map_err(|_| {
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", self.api_key.secret()))
+            .map_err(|_| {
                 Error::Config(
                     "the API key contains characters that cannot be sent in an HTTP header".into(),
                 )
             })?;
         authorization.set_sensitive(true);
         if let Some(deadline) = self.deadline {
-            check_timeout("deadline", deadline)?;
+            crate::transport::check_timeout("deadline", deadline)?;
         }
-        let transport = match self.transport {
-            Some(_) if !self.builtin.is_empty() => {
+        let transport = match (self.transport, self.builtin.first) {
+            (Some(_), Some(setting)) => {
                 return Err(Error::Config(format!(
-                    "{}() configures the built-in transport; a custom transport owns its own \
-                     settings, so set them there",
-                    self.builtin[0]
+                    "{setting}() configures the built-in transport; a custom transport owns its \
+                     own settings, so set them there"
                 )))
             }
-            Some(transport) => transport,
+            (Some(transport), None) => transport,
             #[cfg(feature = "ureq")]
-            None => Box::new(self.ureq.build()?),
+            (None, _) => Box::new(self.builtin.settings.build()?),
             #[cfg(not(feature = "ureq"))]
-            None => {
+            (None, _) => {
                 return Err(Error::Config(
                     "no transport: enable the `ureq` feature or pass one with .transport()".into(),
                 ))
@@ -767,8 +754,8 @@ impl BulkImportApiBuilder {
         Ok(BulkImportApi {
             inner: Arc::new(Inner {
                 base_url,
-                api_key: Secret::new(self.api_key.as_str()),
-                secrets: Secrets::new([self.api_key.as_str()]),
+                api_key: self.api_key.clone(),
+                secrets: Secrets::new([self.api_key.secret()]),
                 authorization,
                 transport,
                 retry: self.retry,
@@ -785,20 +772,17 @@ impl fmt::Debug for BulkImportApiBuilder {
         } else {
             &self.url
         };
+        let transport = match self.transport {
+            Some(_) => "custom",
+            None => "built-in",
+        };
         f.debug_struct("BulkImportApiBuilder")
             .field("url", &url)
-            .field("api_key", &redacted(!self.api_key.is_empty()))
+            .field("api_key", &self.api_key)
             .field("retry", &self.retry)
             .field("deadline", &self.deadline)
-            .field("builtin_settings", &self.builtin)
-            .field(
-                "transport",
-                &if self.transport.is_some() {
-                    "custom"
-                } else {
-                    "built-in"
-                },
-            )
+            .field("builtin", &self.builtin)
+            .field("transport", &transport)
             .finish()
     }
 }

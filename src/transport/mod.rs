@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::error::TransportError;
 
 #[cfg(feature = "ureq")]
+mod tls;
+#[cfg(feature = "ureq")]
 pub(crate) mod ureq;
 
 /// Sends one HTTP request and returns its reply, whatever the status.
@@ -131,4 +133,26 @@ impl<F> std::fmt::Debug for FnTransport<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("FnTransport")
     }
+}
+
+/// The longest timeout accepted: a day. (Longer ones overflow the clock arithmetic of some
+/// platforms; an import call that takes a day is dead.)
+pub(crate) const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Checks a timeout setting: longer than zero, at most [`MAX_TIMEOUT`].
+pub(crate) fn check_timeout(
+    what: &str,
+    timeout: std::time::Duration,
+) -> Result<(), crate::error::Error> {
+    if timeout.is_zero() {
+        return Err(crate::error::Error::Config(format!(
+            "the {what} must be longer than zero"
+        )));
+    }
+    if timeout > MAX_TIMEOUT {
+        return Err(crate::error::Error::Config(format!(
+            "the {what} of {timeout:?} is longer than the maximum of 24 h"
+        )));
+    }
+    Ok(())
 }

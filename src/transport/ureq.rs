@@ -1,18 +1,15 @@
 //! [`UreqTransport`], the built-in blocking transport on ureq 3.
 
-use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
-use ::ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+use ::ureq::tls::TlsConfig;
 use ::ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
-use crate::api::check_timeout;
 use crate::error::{Error, TransportError, TransportErrorKind};
-use crate::transport::{CallDeadline, Transport};
+use crate::transport::tls::{Material, TlsSettings};
+use crate::transport::{check_timeout, CallDeadline, Transport};
 
 mod resolve;
 mod tcp;
@@ -57,17 +54,7 @@ mod tcp;
 #[derive(Clone, Debug)]
 pub struct UreqTransport {
     agent: ::ureq::Agent,
-    /// With extra CA certificates *added* to the built-in roots: `agent` trusts the bundle,
-    /// this one the built-in roots (see [`UreqTransport::send`]).
-    fallback: Option<Fallback>,
     max_response_bytes: u64,
-}
-
-#[derive(Clone, Debug)]
-struct Fallback {
-    agent: ::ureq::Agent,
-    /// The last server certificate was accepted by `agent` only: try it first.
-    prefer: Arc<AtomicBool>,
 }
 
 /// Settings for a [`UreqTransport`]; see [`UreqTransport::builder`].
@@ -78,107 +65,8 @@ pub struct UreqTransportBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_response_bytes: u64,
-    ca_bundles: Vec<Material>,
-    replace_roots: bool,
-    client_identity: Option<(Material, Material)>,
-    danger_accept_invalid_certs: bool,
     max_idle_connections: usize,
-}
-
-/// PEM given in memory or by path; read and checked in [`UreqTransportBuilder::build`].
-#[derive(Clone)]
-enum Material {
-    Pem(Vec<u8>),
-    Path(PathBuf),
-}
-
-impl fmt::Debug for Material {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Material::Pem(pem) => write!(f, "<{} bytes of PEM>", pem.len()),
-            Material::Path(path) => write!(f, "{:?}", path),
-        }
-    }
-}
-
-impl Material {
-    /// Where it comes from, for error messages (never its content).
-    fn describe(&self, what: &str) -> String {
-        match self {
-            Material::Pem(_) => format!("the {what} PEM"),
-            Material::Path(path) => format!("the {what} file {}", path.display()),
-        }
-    }
-
-    fn read(&self, what: &str) -> Result<Vec<u8>, Error> {
-        match self {
-            Material::Pem(pem) => Ok(pem.clone()),
-            Material::Path(path) => std::fs::read(path).map_err(|err| {
-                Error::Config(format!("cannot read {}: {err}", self.describe(what)))
-            }),
-        }
-    }
-
-    /// The PEM items, or a message that names the source but quotes none of it.
-    fn items(&self, what: &str) -> Result<Vec<PemItem<'static>>, Error> {
-        let pem = self.read(what)?;
-        if pem.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::Config(format!("{} is empty", self.describe(what))));
-        }
-        ::ureq::tls::parse_pem(&pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| Error::Config(format!("{} is not valid PEM", self.describe(what))))
-    }
-
-    fn certificates(&self, what: &str) -> Result<Vec<Certificate<'static>>, Error> {
-        let certs: Vec<_> = self
-            .items(what)?
-            .into_iter()
-            .filter_map(|item| match item {
-                PemItem::Certificate(cert) => Some(cert),
-                _ => None,
-            })
-            .collect();
-        if certs.is_empty() {
-            return Err(Error::Config(format!(
-                "{} holds no certificate (no `BEGIN CERTIFICATE` block)",
-                self.describe(what)
-            )));
-        }
-        for (i, cert) in certs.iter().enumerate() {
-            if der::spki(cert.der()).is_none() {
-                return Err(Error::Config(format!(
-                    "certificate {} in {} is not a valid X.509 certificate",
-                    i + 1,
-                    self.describe(what)
-                )));
-            }
-        }
-        Ok(certs)
-    }
-
-    fn private_key(&self) -> Result<PrivateKey<'static>, Error> {
-        let mut keys = self
-            .items("client key")?
-            .into_iter()
-            .filter_map(|item| match item {
-                PemItem::PrivateKey(key) => Some(key),
-                _ => None,
-            });
-        let key = keys.next().ok_or_else(|| {
-            Error::Config(format!(
-                "{} holds no private key (an unencrypted PKCS#8, PKCS#1 or SEC1 PEM block)",
-                self.describe("client key")
-            ))
-        })?;
-        if keys.next().is_some() {
-            return Err(Error::Config(format!(
-                "{} holds more than one private key",
-                self.describe("client key")
-            )));
-        }
-        Ok(key)
-    }
+    tls: TlsSettings,
 }
 
 impl UreqTransport {
@@ -192,7 +80,7 @@ impl UreqTransport {
 
     /// A transport with the default settings.
     pub fn new() -> Self {
-        UreqTransportBuilder::default().agent()
+        UreqTransportBuilder::default().agent(TlsConfig::default())
     }
 
     /// Settings to start from: 20 s timeouts, a 16 MiB reply limit.
@@ -218,11 +106,8 @@ impl Default for UreqTransportBuilder {
             connect_timeout: UreqTransport::DEFAULT_TIMEOUT,
             timeout: UreqTransport::DEFAULT_TIMEOUT,
             max_response_bytes: UreqTransport::DEFAULT_MAX_RESPONSE_BYTES,
-            ca_bundles: Vec::new(),
-            replace_roots: false,
-            client_identity: None,
-            danger_accept_invalid_certs: false,
             max_idle_connections: UreqTransport::DEFAULT_MAX_IDLE_CONNECTIONS,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -273,7 +158,7 @@ impl UreqTransportBuilder {
     /// Also trust the CA certificates in this PEM bundle (one or more `BEGIN CERTIFICATE`
     /// blocks), for a server whose certificate a private CA signed.
     ///
-    /// They are *added* to the built-in roots (Mozilla's, from `webpki-roots`) unless
+    /// They are *added* to the built-in roots (Mozilla's, as `webpki-roots` ships them) unless
     /// [`replace_roots(true)`](Self::replace_roots). Each call adds one more bundle. The PEM
     /// is checked by [`build`](Self::build): an empty bundle, or one that is not PEM or holds
     /// no certificate, is an [`Error::Config`] there.
@@ -291,7 +176,7 @@ impl UreqTransportBuilder {
     /// assert!(matches!(err, Error::Config(_)));
     /// ```
     pub fn ca_bundle_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.ca_bundles.push(Material::Pem(pem.into()));
+        self.tls.ca_bundles.push(Material::Pem(pem.into()));
         self
     }
 
@@ -305,7 +190,8 @@ impl UreqTransportBuilder {
     /// # let _ = builder;
     /// ```
     pub fn ca_bundle_path(mut self, path: impl AsRef<Path>) -> Self {
-        self.ca_bundles
+        self.tls
+            .ca_bundles
             .push(Material::Path(path.as_ref().to_path_buf()));
         self
     }
@@ -322,7 +208,7 @@ impl UreqTransportBuilder {
     /// # let _ = builder;
     /// ```
     pub fn replace_roots(mut self, replace: bool) -> Self {
-        self.replace_roots = replace;
+        self.tls.replace_roots = replace;
         self
     }
 
@@ -348,7 +234,7 @@ impl UreqTransportBuilder {
         cert_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.client_identity = Some((
+        self.tls.client_identity = Some((
             Material::Pem(cert_pem.into()),
             Material::Pem(key_pem.into()),
         ));
@@ -366,7 +252,7 @@ impl UreqTransportBuilder {
     /// # let _ = builder;
     /// ```
     pub fn client_identity_paths(mut self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
-        self.client_identity = Some((
+        self.tls.client_identity = Some((
             Material::Path(cert.as_ref().to_path_buf()),
             Material::Path(key.as_ref().to_path_buf()),
         ));
@@ -388,7 +274,7 @@ impl UreqTransportBuilder {
     /// # Ok::<(), milvus_bulk_import::Error>(())
     /// ```
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.danger_accept_invalid_certs = accept;
+        self.tls.danger_accept_invalid_certs = accept;
         self
     }
 
@@ -406,96 +292,35 @@ impl UreqTransportBuilder {
                 "the reply limit must be at least 1 byte".into(),
             ));
         }
-        let mut bundle = Vec::new();
-        for source in &self.ca_bundles {
-            bundle.extend(source.certificates("CA bundle")?);
-        }
-        let client_cert = match &self.client_identity {
-            None => None,
-            Some((cert, key)) => Some(client_cert(cert, key)?),
-        };
-        Ok(self.transport(bundle, client_cert))
+        let tls = self.tls.config()?;
+        Ok(self.agent(tls))
     }
 
-    fn agent(self) -> UreqTransport {
-        self.transport(Vec::new(), None)
-    }
-
-    fn transport(
-        self,
-        bundle: Vec<Certificate<'static>>,
-        client_cert: Option<ClientCert>,
-    ) -> UreqTransport {
-        let tls = |roots: RootCerts| {
-            TlsConfig::builder()
-                .root_certs(roots)
-                .client_cert(client_cert.clone())
-                .disable_verification(self.danger_accept_invalid_certs)
-                .build()
-        };
-        // One resolver for both agents: a name looked up by one serves the other.
+    fn agent(self, tls: TlsConfig) -> UreqTransport {
+        let connect = Some(self.connect_timeout);
+        let io = Some(self.timeout);
+        let config = ::ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_resolve(connect)
+            .timeout_connect(connect)
+            .timeout_per_read(io)
+            .timeout_per_write(io)
+            .max_idle_connections_per_host(self.max_idle_connections)
+            .max_idle_connections(self.max_idle_connections.saturating_mul(2))
+            .tls_config(tls)
+            .build();
+        // ureq's default chain (HTTP CONNECT proxy, TCP, rustls) with this crate's TCP
+        // layer, which keeps the call's time limit in every phase (see tcp.rs).
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(tcp::TcpConnector)
+                .chain(RustlsConnector::default());
         let resolver = resolve::CachingResolver::default();
-        let new_agent = |tls: TlsConfig| {
-            let connect = Some(self.connect_timeout);
-            let io = Some(self.timeout);
-            let config = ::ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .timeout_resolve(connect)
-                .timeout_connect(connect)
-                .timeout_per_read(io)
-                .timeout_per_write(io)
-                .max_idle_connections_per_host(self.max_idle_connections)
-                .max_idle_connections(self.max_idle_connections.saturating_mul(2))
-                .tls_config(tls)
-                .build();
-            // ureq's default chain (HTTP CONNECT proxy, TCP, rustls) with this crate's TCP
-            // layer, which keeps the call's time limit in every phase (see tcp.rs).
-            let connector =
-                ().chain(ConnectProxyConnector::default())
-                    .chain(tcp::TcpConnector)
-                    .chain(RustlsConnector::default());
-            ::ureq::Agent::with_parts(config, connector, resolver.clone())
-        };
-        let (agent, fallback) = if bundle.is_empty() || self.danger_accept_invalid_certs {
-            (new_agent(tls(RootCerts::WebPki)), None)
-        } else if self.replace_roots {
-            (new_agent(tls(RootCerts::from(bundle))), None)
-        } else {
-            // ureq takes either its built-in roots or a given set, not both; and this crate
-            // cannot read the built-in set. Trusting the union is the same as trusting a
-            // chain that ends at a root of either set: one agent per set, the other tried
-            // when the first rejects the server's certificate (before any request byte is
-            // sent, so trying again is safe for every operation).
-            let fallback = Fallback {
-                agent: new_agent(tls(RootCerts::WebPki)),
-                prefer: Arc::new(AtomicBool::new(false)),
-            };
-            (new_agent(tls(RootCerts::from(bundle))), Some(fallback))
-        };
         UreqTransport {
-            agent,
-            fallback,
+            agent: ::ureq::Agent::with_parts(config, connector, resolver),
             max_response_bytes: self.max_response_bytes,
         }
-    }
-}
-
-/// Reads and checks a client certificate chain and its key.
-fn client_cert(cert: &Material, key: &Material) -> Result<ClientCert, Error> {
-    let chain = cert.certificates("client certificate")?;
-    let private_key = key.private_key()?;
-    let what = || cert.describe("client certificate");
-    match der::key_matches(chain[0].der(), &private_key) {
-        der::KeyCheck::Matches => Ok(ClientCert::new_with_certs(&chain, private_key)),
-        der::KeyCheck::Mismatch => Err(Error::Config(format!(
-            "the client private key does not match the public key of {}",
-            what()
-        ))),
-        der::KeyCheck::Unsupported(why) => Err(Error::Config(format!(
-            "unusable client identity ({}): {why}",
-            what()
-        ))),
     }
 }
 
@@ -504,26 +329,7 @@ impl Transport for UreqTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let response = match &self.fallback {
-            None => run(&self.agent, request).map_err(from_ureq)?,
-            Some(fallback) => {
-                let copy = copy_request(&request);
-                let prefer_fallback = fallback.prefer.load(Ordering::Relaxed);
-                let (first, second) = if prefer_fallback {
-                    (&fallback.agent, &self.agent)
-                } else {
-                    (&self.agent, &fallback.agent)
-                };
-                match run(first, request) {
-                    Err(err) if is_untrusted_certificate(&err) => {
-                        let response = run(second, copy).map_err(from_ureq)?;
-                        fallback.prefer.store(!prefer_fallback, Ordering::Relaxed);
-                        response
-                    }
-                    other => other.map_err(from_ureq)?,
-                }
-            }
-        };
+        let response = run(&self.agent, request).map_err(from_ureq)?;
         let (parts, mut body) = response.into_parts();
         let limit = self.max_response_bytes;
         let declared = parts
@@ -543,31 +349,6 @@ impl Transport for UreqTransport {
             .read_to_vec()
             .map_err(from_ureq)?;
         Ok(http::Response::from_parts(parts, bytes))
-    }
-}
-
-fn copy_request(request: &http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
-    let mut copy = http::Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    copy
-}
-
-/// The server's certificate chain was refused by our verifier (the handshake stopped before
-/// any request byte was sent).
-fn is_untrusted_certificate(err: &::ureq::Error) -> bool {
-    match err {
-        ::ureq::Error::Rustls(inner) => inner.to_string().starts_with("invalid peer certificate"),
-        ::ureq::Error::Io(io) => {
-            io.kind() == io::ErrorKind::InvalidData
-                && io
-                    .get_ref()
-                    .is_some_and(|inner| inner.to_string().starts_with("invalid peer certificate"))
-        }
-        _ => false,
     }
 }
 
@@ -647,276 +428,22 @@ fn io_kind(err: &io::Error) -> TransportErrorKind {
 }
 
 /// rustls reports handshake and certificate failures (ours, or the server's alert refusing
-/// our certificate) as `InvalidData` I/O errors that wrap a `rustls::Error`. This crate does
-/// not depend on rustls, so it recognises one by how its `Display` starts (rustls 0.23).
+/// our certificate) as I/O errors that wrap a `rustls::Error`.
 fn is_tls(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::InvalidData
-        && err
-            .get_ref()
-            .is_some_and(|inner| is_rustls_message(&inner.to_string()))
-}
-
-/// The start of each `rustls::Error` message that is about TLS itself.
-const RUSTLS_MESSAGES: &[&str] = &[
-    "received unexpected message",
-    "received unexpected handshake message",
-    "received corrupt message",
-    "peer is incompatible",
-    "peer misbehaved",
-    "received fatal alert",
-    "invalid peer certificate",
-    "invalid certificate revocation list",
-    "peer sent no certificates",
-    "presented server name type wasn't supported",
-    "cannot decrypt peer's message",
-    "encrypted client hello failure",
-    "cannot encrypt message",
-    "peer sent excess record size",
-    "handshake not complete",
-    "peer doesn't support any known protocol",
-    "keys may not be consistent",
-];
-
-fn is_rustls_message(text: &str) -> bool {
-    RUSTLS_MESSAGES.iter().any(|start| text.starts_with(start))
-}
-
-/// Just enough DER to check a client key against its certificate without a crypto library:
-/// the public key is read from the certificate and from the private key (RSA keys hold it,
-/// EC and Ed25519 keys in the usual encodings carry it) and compared.
-mod der {
-    use super::PrivateKey;
-
-    const SEQUENCE: u8 = 0x30;
-    const INTEGER: u8 = 0x02;
-    const BIT_STRING: u8 = 0x03;
-    const OCTET_STRING: u8 = 0x04;
-    const OID: u8 = 0x06;
-
-    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-    const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-
-    /// One TLV off the front of `input`.
-    fn next<'a>(input: &mut &'a [u8]) -> Option<(u8, &'a [u8])> {
-        let (&tag, rest) = input.split_first()?;
-        let (&first, mut rest) = rest.split_first()?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let (bytes, tail) = rest.split_at(n);
-            rest = tail;
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+    let mut cause = err
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(err) = cause {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        // An `io::Error`'s `source()` skips the error it wraps.
+        cause = match err.downcast_ref::<io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
         };
-        if rest.len() < len {
-            return None;
-        }
-        let (body, tail) = rest.split_at(len);
-        *input = tail;
-        Some((tag, body))
     }
-
-    fn expect<'a>(input: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
-        match next(input)? {
-            (t, body) if t == tag => Some(body),
-            _ => None,
-        }
-    }
-
-    /// The single TLV `input` holds, with nothing after it.
-    fn whole(mut input: &[u8], tag: u8) -> Option<&[u8]> {
-        let body = expect(&mut input, tag)?;
-        input.is_empty().then_some(body)
-    }
-
-    fn bits(body: &[u8]) -> Option<&[u8]> {
-        match body.split_first()? {
-            (0, rest) => Some(rest),
-            _ => None,
-        }
-    }
-
-    fn unsigned(int: &[u8]) -> &[u8] {
-        let zeros = int.iter().take_while(|&&b| b == 0).count();
-        &int[zeros.min(int.len().saturating_sub(1))..]
-    }
-
-    /// A certificate's public key: algorithm OID, its parameters (a curve OID) and key bytes.
-    pub(super) struct Spki<'a> {
-        alg: &'a [u8],
-        params: Option<&'a [u8]>,
-        key: &'a [u8],
-    }
-
-    /// Reads the public key of an X.509 certificate; `None` if it is not one.
-    pub(super) fn spki(cert: &[u8]) -> Option<Spki<'_>> {
-        let mut cert = whole(cert, SEQUENCE)?;
-        let mut tbs = expect(&mut cert, SEQUENCE)?;
-        expect(&mut cert, SEQUENCE)?; // signature algorithm
-        expect(&mut cert, BIT_STRING)?;
-        if !cert.is_empty() {
-            return None;
-        }
-        if tbs.first() == Some(&0xa0) {
-            next(&mut tbs)?; // version
-        }
-        expect(&mut tbs, INTEGER)?; // serial
-        for _ in 0..4 {
-            expect(&mut tbs, SEQUENCE)?; // signature, issuer, validity, subject
-        }
-        let mut spki = expect(&mut tbs, SEQUENCE)?;
-        let mut alg_id = expect(&mut spki, SEQUENCE)?;
-        let alg = expect(&mut alg_id, OID)?;
-        let params = match next(&mut alg_id) {
-            Some((OID, curve)) => Some(curve),
-            _ => None,
-        };
-        let key = bits(expect(&mut spki, BIT_STRING)?)?;
-        Some(Spki { alg, params, key })
-    }
-
-    pub(super) enum KeyCheck {
-        Matches,
-        Mismatch,
-        Unsupported(&'static str),
-    }
-
-    /// Does `key` belong to the certificate `cert` (already checked by [`spki`])?
-    pub(super) fn key_matches(cert: &[u8], key: &PrivateKey<'_>) -> KeyCheck {
-        let Some(spki) = spki(cert) else {
-            return KeyCheck::Unsupported("the certificate is not valid X.509");
-        };
-        // The encoding (ureq does not export its `KeyKind`) from the second field:
-        // PKCS#1 `n`, SEC1 `privateKey`, PKCS#8 `algorithm`.
-        let second = whole(key.der(), SEQUENCE).and_then(|mut seq| {
-            expect(&mut seq, INTEGER)?;
-            next(&mut seq).map(|(tag, _)| tag)
-        });
-        let public = match second {
-            Some(INTEGER) => rsa_public(key.der()).map(Public::Rsa),
-            Some(OCTET_STRING) => sec1_public(key.der()).map(Public::Ec),
-            Some(SEQUENCE) => pkcs8_public(key.der()),
-            _ => Err(MALFORMED),
-        };
-        let public = match public {
-            Ok(public) => public,
-            Err(why) => return KeyCheck::Unsupported(why),
-        };
-        let matches = match (public, spki.alg) {
-            (Public::Rsa((n, e)), RSA) => {
-                let Some((cert_n, cert_e)) = rsa_spki(spki.key) else {
-                    return KeyCheck::Unsupported("the certificate's RSA key is malformed");
-                };
-                if unsigned(n).len() < 256 {
-                    return KeyCheck::Unsupported("RSA client keys must have at least 2048 bits");
-                }
-                unsigned(n) == unsigned(cert_n) && unsigned(e) == unsigned(cert_e)
-            }
-            (Public::Ec(point), EC) => {
-                if !matches!(spki.params, Some(P256) | Some(P384)) {
-                    return KeyCheck::Unsupported("only P-256 and P-384 EC keys are supported");
-                }
-                match point {
-                    Some(point) => point == spki.key,
-                    None => {
-                        return KeyCheck::Unsupported(
-                            "the EC private key does not include its public key, so it cannot \
-                             be checked against the certificate; re-export it with it",
-                        )
-                    }
-                }
-            }
-            (Public::Ed25519(point), ED25519) => match point {
-                Some(point) => point == spki.key,
-                None => {
-                    return KeyCheck::Unsupported(
-                        "the Ed25519 private key does not include its public key (PKCS#8 v1), \
-                         so it cannot be checked against the certificate; use PKCS#8 v2",
-                    )
-                }
-            },
-            (_, RSA) | (_, EC) | (_, ED25519) => false,
-            _ => {
-                return KeyCheck::Unsupported(
-                    "the certificate's key type is not supported (RSA, ECDSA P-256/P-384 or \
-                     Ed25519)",
-                )
-            }
-        };
-        if matches {
-            KeyCheck::Matches
-        } else {
-            KeyCheck::Mismatch
-        }
-    }
-
-    enum Public<'a> {
-        Rsa((&'a [u8], &'a [u8])),
-        Ec(Option<&'a [u8]>),
-        Ed25519(Option<&'a [u8]>),
-    }
-
-    const MALFORMED: &str = "the private key is malformed";
-
-    /// `RSAPublicKey ::= SEQUENCE { n, e }`
-    fn rsa_spki(key: &[u8]) -> Option<(&[u8], &[u8])> {
-        let mut seq = whole(key, SEQUENCE)?;
-        let n = expect(&mut seq, INTEGER)?;
-        let e = expect(&mut seq, INTEGER)?;
-        seq.is_empty().then_some((n, e))
-    }
-
-    /// `RSAPrivateKey ::= SEQUENCE { version, n, e, d, ... }`
-    fn rsa_public(der: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
-        let mut seq = whole(der, SEQUENCE).ok_or(MALFORMED)?;
-        expect(&mut seq, INTEGER).ok_or(MALFORMED)?;
-        let n = expect(&mut seq, INTEGER).ok_or(MALFORMED)?;
-        let e = expect(&mut seq, INTEGER).ok_or(MALFORMED)?;
-        Ok((n, e))
-    }
-
-    /// `ECPrivateKey ::= SEQUENCE { version, privateKey, [0] parameters OPTIONAL,
-    /// [1] publicKey OPTIONAL }`
-    fn sec1_public(der: &[u8]) -> Result<Option<&[u8]>, &'static str> {
-        let mut seq = whole(der, SEQUENCE).ok_or(MALFORMED)?;
-        expect(&mut seq, INTEGER).ok_or(MALFORMED)?;
-        expect(&mut seq, OCTET_STRING).ok_or(MALFORMED)?;
-        while let Some((tag, body)) = next(&mut seq) {
-            if tag == 0xa1 {
-                let point = whole(body, BIT_STRING).and_then(bits).ok_or(MALFORMED)?;
-                return Ok(Some(point));
-            }
-        }
-        Ok(None)
-    }
-
-    /// `OneAsymmetricKey ::= SEQUENCE { version, algorithm, privateKey,
-    /// [0] attributes OPTIONAL, [1] IMPLICIT publicKey OPTIONAL }`
-    fn pkcs8_public(der: &[u8]) -> Result<Public<'_>, &'static str> {
-        let mut seq = whole(der, SEQUENCE).ok_or(MALFORMED)?;
-        expect(&mut seq, INTEGER).ok_or(MALFORMED)?;
-        let mut alg_id = expect(&mut seq, SEQUENCE).ok_or(MALFORMED)?;
-        let alg = expect(&mut alg_id, OID).ok_or(MALFORMED)?;
-        let inner = expect(&mut seq, OCTET_STRING).ok_or(MALFORMED)?;
-        let mut public = None;
-        while let Some((tag, body)) = next(&mut seq) {
-            if tag == 0x81 {
-                public = Some(bits(body).ok_or(MALFORMED)?);
-            }
-        }
-        match alg {
-            RSA => rsa_public(inner).map(Public::Rsa),
-            EC => Ok(Public::Ec(sec1_public(inner)?.or(public))),
-            ED25519 => Ok(Public::Ed25519(public)),
-            _ => Err("the private key type is not supported (RSA, ECDSA P-256/P-384 or Ed25519)"),
-        }
-    }
+    false
 }
