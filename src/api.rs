@@ -415,11 +415,7 @@ impl BulkImportApi {
     ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
         let url = exchange.url.as_str();
-        let transport_error = |source| Error::Transport {
-            url: url.to_string(),
-            attempts: 1,
-            source,
-        };
+        let transport_error = |source| Error::transport(url, source);
         if let Some(deadline) = deadline {
             if Instant::now() >= deadline {
                 return Err(transport_error(TransportError::new(
@@ -431,7 +427,7 @@ impl BulkImportApi {
         // Built in place rather than through `http::request::Builder`, which moves the whole
         // request at each step: this is on every call's path.
         let invalid = |e: &dyn fmt::Display| {
-            Error::InvalidRequest(format!("cannot build the HTTP request to {url}: {e}"))
+            Error::invalid_request(format!("cannot build the HTTP request to {url}: {e}"))
         };
         let method = exchange.endpoint.method();
         let post = method == http::Method::POST;
@@ -726,8 +722,8 @@ impl BulkImportApiBuilder {
         let base_url = base_url(&self.url)?;
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", self.api_key.secret()))
             .map_err(|_| {
-                Error::Config(
-                    "the API key contains characters that cannot be sent in an HTTP header".into(),
+                Error::config(
+                    "the API key contains characters that cannot be sent in an HTTP header",
                 )
             })?;
         authorization.set_sensitive(true);
@@ -736,7 +732,7 @@ impl BulkImportApiBuilder {
         }
         let transport = match (self.transport, self.builtin.first) {
             (Some(_), Some(setting)) => {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "{setting}() configures the built-in transport; a custom transport owns its \
                      own settings, so set them there"
                 )))
@@ -746,8 +742,8 @@ impl BulkImportApiBuilder {
             (None, _) => Box::new(self.builtin.settings.build()?),
             #[cfg(not(feature = "ureq"))]
             (None, _) => {
-                return Err(Error::Config(
-                    "no transport: enable the `ureq` feature or pass one with .transport()".into(),
+                return Err(Error::config(
+                    "no transport: enable the `ureq` feature or pass one with .transport()",
                 ))
             }
         };
@@ -800,31 +796,31 @@ fn base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim();
     if has_userinfo(trimmed) {
         // Checked first and not echoed: the user part may hold a password.
-        return Err(Error::Config(
-            "the URL must not carry credentials; pass them with api_key()".into(),
+        return Err(Error::config(
+            "the URL must not carry credentials; pass them with api_key()",
         ));
     }
     let uri: http::Uri = trimmed
         .parse()
-        .map_err(|e| Error::Config(format!("{trimmed:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::config(format!("{trimmed:?} is not a URL: {e}")))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
         Some(other) => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{trimmed:?}: the scheme must be http or https, not {other}"
             )))
         }
         None => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{trimmed:?} has no scheme: write http://{trimmed} or https://{trimmed}"
             )))
         }
     }
     let authority = uri
         .authority()
-        .ok_or_else(|| Error::Config(format!("{trimmed:?} has no host")))?;
+        .ok_or_else(|| Error::config(format!("{trimmed:?} has no host")))?;
     if authority.host().is_empty() {
-        return Err(Error::Config(format!("{trimmed:?} has no host")));
+        return Err(Error::config(format!("{trimmed:?} has no host")));
     }
     // `http::Uri` takes any digits as a port, and an HTTP client given one it cannot use falls
     // back to the scheme's (`:99999` would send the request, API key and all, to port 80).
@@ -835,13 +831,13 @@ fn base_url(url: &str) -> Result<String, Error> {
         .unwrap_or_default();
     if let Some(digits) = after_host.strip_prefix(':') {
         if !digits.is_empty() && !matches!(digits.parse::<u16>(), Ok(1..)) {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{trimmed:?}: the port {digits} is not a TCP port (1 to 65535)"
             )));
         }
     }
     if uri.query().is_some() || trimmed.contains('#') {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "{trimmed:?}: the base URL must not have a query or fragment"
         )));
     }

@@ -269,12 +269,10 @@ impl fmt::Display for Quoted<'_> {
 
 // The constructors: every `Error` is built through one of these, so that what each variant
 // holds (a quote cut to 512 bytes, scrubbed of the request's secrets; `attempts` 1 until the
-// retry loop says otherwise) is decided here once. The `allow(dead_code)` marks stand until
-// every file builds its errors here: some constructors are only called by the writer so far,
-// or not yet at all.
+// retry loop says otherwise) is decided here once. (The binaries, outside the crate, build
+// the public variants themselves.)
 impl Error {
     /// [`Error::Transport`]: the exchange with `url` failed (one attempt).
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
     pub(crate) fn transport(url: impl Into<String>, source: TransportError) -> Self {
         Error::Transport {
             url: url.into(),
@@ -350,26 +348,24 @@ impl Error {
     }
 
     /// [`Error::InvalidRequest`]: the request was rejected before sending.
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Error::InvalidRequest(message.into())
     }
 
     /// [`Error::Config`]: the client (or writer, or store) could not be built.
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config(message.into())
     }
 
     /// [`Error::Schema`]: the collection schema cannot be written for, or not parsed.
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))] // writer only
     pub(crate) fn schema(message: impl Into<String>) -> Self {
         Error::Schema(message.into())
     }
 
     /// [`Error::InvalidRow`]: row `row` (0-based) was rejected, for `reason`, in `field` if the
     /// problem is in one field.
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))] // writer only
     pub(crate) fn invalid_row(row: u64, field: Option<String>, reason: impl Into<String>) -> Self {
         Error::InvalidRow {
             row,
@@ -380,7 +376,7 @@ impl Error {
 
     /// [`Error::Storage`]: an object store refused `operation` on `key` with HTTP `status`,
     /// its error `code` and `message` (already scrubbed by the caller; one attempt).
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))] // writer only
     pub(crate) fn storage(
         operation: &'static str,
         key: impl Into<String>,
@@ -399,7 +395,7 @@ impl Error {
     }
 
     /// [`Error::Io`]: `action` (`"writing"`, `"creating directory"`, …) on `path` failed.
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))] // writer only
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<std::path::PathBuf>,

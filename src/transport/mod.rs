@@ -145,12 +145,12 @@ pub(crate) fn check_timeout(
     timeout: std::time::Duration,
 ) -> Result<(), crate::error::Error> {
     if timeout.is_zero() {
-        return Err(crate::error::Error::Config(format!(
+        return Err(crate::error::Error::config(format!(
             "the {what} must be longer than zero"
         )));
     }
     if timeout > MAX_TIMEOUT {
-        return Err(crate::error::Error::Config(format!(
+        return Err(crate::error::Error::config(format!(
             "the {what} of {timeout:?} is longer than the maximum of 24 h"
         )));
     }

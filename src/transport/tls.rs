@@ -85,7 +85,7 @@ impl Material {
         match self {
             Material::Pem(pem) => Ok(pem.clone()),
             Material::Path(path) => std::fs::read(path).map_err(|err| {
-                Error::Config(format!("cannot read {}: {err}", self.describe(what)))
+                Error::config(format!("cannot read {}: {err}", self.describe(what)))
             }),
         }
     }
@@ -94,11 +94,11 @@ impl Material {
     fn items(&self, what: &str) -> Result<Vec<PemItem<'static>>, Error> {
         let pem = self.read(what)?;
         if pem.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::Config(format!("{} is empty", self.describe(what))));
+            return Err(Error::config(format!("{} is empty", self.describe(what))));
         }
         ::ureq::tls::parse_pem(&pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| Error::Config(format!("{} is not valid PEM", self.describe(what))))
+            .map_err(|_| Error::config(format!("{} is not valid PEM", self.describe(what))))
     }
 
     /// The certificates, each one X.509 as rustls reads it.
@@ -112,7 +112,7 @@ impl Material {
             })
             .collect();
         if certs.is_empty() {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{} holds no certificate (no `BEGIN CERTIFICATE` block)",
                 self.describe(what)
             )));
@@ -123,7 +123,7 @@ impl Material {
                 .add(CertificateDer::from(cert.der()))
                 .is_err()
             {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "certificate {} in {} is not a valid X.509 certificate",
                     i + 1,
                     self.describe(what)
@@ -142,13 +142,13 @@ impl Material {
                 _ => None,
             });
         let key = keys.next().ok_or_else(|| {
-            Error::Config(format!(
+            Error::config(format!(
                 "{} holds no private key (an unencrypted PKCS#8, PKCS#1 or SEC1 PEM block)",
                 self.describe("client key")
             ))
         })?;
         if keys.next().is_some() {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{} holds more than one private key",
                 self.describe("client key")
             )));
@@ -163,7 +163,7 @@ fn client_cert(cert: &Material, key: &Material) -> Result<ClientCert, Error> {
     let chain = cert.certificates("client certificate")?;
     let private_key = key.private_key()?;
     let unusable_key = |why: &dyn fmt::Display| {
-        Error::Config(format!(
+        Error::config(format!(
             "unusable client key ({}): {why}",
             key.describe("client key")
         ))
@@ -177,7 +177,7 @@ fn client_cert(cert: &Material, key: &Material) -> Result<ClientCert, Error> {
         .collect();
     match CertifiedKey::from_der(chain_der, key_der, &provider()) {
         Ok(_) => Ok(ClientCert::new_with_certs(&chain, private_key)),
-        Err(rustls::Error::InconsistentKeys(_)) => Err(Error::Config(format!(
+        Err(rustls::Error::InconsistentKeys(_)) => Err(Error::config(format!(
             "the client private key does not match the public key of {}",
             cert.describe("client certificate")
         ))),
@@ -186,7 +186,7 @@ fn client_cert(cert: &Material, key: &Material) -> Result<ClientCert, Error> {
             "{why}; the TLS library signs with RSA keys of 2048 bits or more, ECDSA keys on \
              P-256 and P-384, and Ed25519 keys"
         ))),
-        Err(err) => Err(Error::Config(format!(
+        Err(err) => Err(Error::config(format!(
             "unusable client identity ({}): {err}",
             cert.describe("client certificate")
         ))),

@@ -288,9 +288,7 @@ impl UreqTransportBuilder {
         check_timeout("connect timeout", self.connect_timeout)?;
         check_timeout("timeout", self.timeout)?;
         if self.max_response_bytes == 0 {
-            return Err(Error::Config(
-                "the reply limit must be at least 1 byte".into(),
-            ));
+            return Err(Error::config("the reply limit must be at least 1 byte"));
         }
         let tls = self.tls.config()?;
         Ok(self.agent(tls))
