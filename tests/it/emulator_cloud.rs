@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "ureq"))]
 //! The Zilliz Cloud flavor of the emulator, driven end to end: every SDK operation
 //! (`bulk_import`, `get_import_progress`, `list_import_jobs`, `commit_import`, `abort_import`)
 //! goes through the default `UreqTransport` over real TCP on 127.0.0.1, and a few requests the

@@ -3,7 +3,12 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+#[cfg(all(feature = "writer", feature = "ureq"))]
+pub mod s3;
+#[cfg(feature = "ureq")]
 pub mod server;
+#[cfg(feature = "writer")]
+pub mod tempdir;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "ureq"))]
 //! The emulator in its open-source Milvus flavor, driven end to end by this crate's client over
 //! real TCP on 127.0.0.1 with the default `UreqTransport`: every operation (`bulk_import`,
 //! `get_import_progress`, `list_import_jobs`, `commit_import`, `abort_import`), the job

@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "writer", feature = "ureq"))]
 //! The emulator with a data root reads the files an import lists, as Milvus 2.5/2.6 does:
 //! files written by `BulkWriter` import with their true row counts and sizes; every check —
 //! missing file, bad extension or grouping, unreadable Parquet/JSON/NumPy/CSV, columns that do

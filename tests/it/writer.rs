@@ -1,10 +1,8 @@
-#![cfg(feature = "writer")]
 //! `BulkWriter` end to end: rows in, files read back with independent readers (serde_json, a
 //! small CSV parser, a `.npy` parser, arrow-rs's Parquet reader); row validation, schema checks
 //! and parsing, the dynamic field, chunking, and what happens when writing fails.
 
-#[path = "common/tempdir.rs"]
-mod tempdir;
+use crate::common::tempdir;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

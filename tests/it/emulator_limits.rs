@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "ureq"))]
 //! The emulator under hostile or careless clients, over real TCP on 127.0.0.1: everything a
 //! request can make it hold is bounded (head, trailers, chunk extensions, buffered bytes, what it
 //! records, the jobs it keeps), a request with both `Content-Length` and chunked framing is
