@@ -9,8 +9,6 @@
 //!
 //! each names the place in `src/emulator` to fix. Run them with `-- --ignored`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +19,9 @@ use milvus_bulk_import::{
     TransportError, TransportErrorKind, UreqTransport,
 };
 use serde_json::{json, Map, Value};
+
+use crate::common;
+use crate::common::raw::Reply;
 
 use ImportJobState::{Committing, Completed, Failed, Importing, Pending, Uncommitted};
 
@@ -243,98 +244,26 @@ fn record(id: &str, collection: &str, state: ImportJobState, progress: u32) -> I
     }
 }
 
-/// A reply read off the socket by [`raw`].
-#[derive(Debug)]
-struct Raw {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    /// The `code` of a JSON reply that came with HTTP 200.
-    fn code(&self) -> i64 {
-        assert_eq!(self.status, 200, "{self:?}");
-        self.json()["code"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no integer code: {self:?}"))
-    }
-
-    fn message(&self) -> String {
-        self.json()["message"].as_str().unwrap_or("").to_string()
-    }
-}
-
 /// Sends one raw HTTP/1.1 request (`Connection: close`) and reads the whole reply.
-fn raw(emulator: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
-    let mut stream = TcpStream::connect_timeout(&emulator.addr(), TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        emulator.addr(),
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).expect("read the reply");
-
-    let split = reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no reply head: {:?}", String::from_utf8_lossy(&reply)));
-    let head = std::str::from_utf8(&reply[..split]).expect("ASCII head");
-    let body = String::from_utf8(reply[split + 4..].to_vec()).expect("UTF-8 body");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    assert!(status_line.starts_with("HTTP/1.1 "), "{status_line:?}");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').expect("header line");
-            (name.trim().to_string(), value.trim().to_string())
-        })
-        .collect();
-    let reply = Raw {
-        status,
-        headers,
-        body,
-    };
-    let length = reply.header("content-length").map(|v| v.parse::<usize>());
-    assert_eq!(length, Some(Ok(reply.body.len())), "{reply:?}");
-    reply
+fn raw(
+    emulator: &Emulator,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    common::raw::send(emulator.addr(), method, path, headers, body)
 }
 
 /// POSTs a JSON body with [`raw`].
-fn post(emulator: &Emulator, path: &str, body: &str) -> Raw {
-    raw(
-        emulator,
-        "POST",
-        path,
-        &[("Content-Type", "application/json")],
-        body,
-    )
+fn post(emulator: &Emulator, path: &str, body: &str) -> Reply {
+    common::raw::post_json(emulator.addr(), path, &[], body)
+}
+
+/// Sends `request` as is on a new connection and returns everything the server wrote back
+/// before closing it.
+fn exchange(emulator: &Emulator, request: &str) -> String {
+    common::raw::exchange(emulator.addr(), request)
 }
 
 /// A transport that adds an `Idempotency-Key` header to every request, then delegates to the
@@ -2226,19 +2155,6 @@ fn record_limit_keeps_the_latest_requests_and_zero_keeps_none() {
     let silent = start(EmulatorConfig::milvus().record_limit(0));
     list(&client(&silent, ""), &ListImportJobsRequest::new());
     assert!(silent.requests().is_empty());
-}
-
-/// Sends `request` as is on a new connection and returns everything the server wrote back
-/// before closing it.
-fn exchange(emulator: &Emulator, request: &str) -> String {
-    let mut stream = TcpStream::connect_timeout(&emulator.addr(), TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut reply = Vec::new();
-    stream
-        .read_to_end(&mut reply)
-        .expect("the server closes the connection");
-    String::from_utf8_lossy(&reply).into_owned()
 }
 
 #[test]

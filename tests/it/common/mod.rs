@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+#[cfg(feature = "emulator")]
+pub mod raw;
 #[cfg(all(feature = "writer", feature = "ureq"))]
 pub mod s3;
 #[cfg(feature = "ureq")]
