@@ -27,6 +27,14 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// Writes `bytes` to `name` (relative, parent directories created) and returns `name`.
+    pub fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        name.to_string()
+    }
 }
 
 impl Drop for TempDir {
