@@ -4,6 +4,8 @@
 
 #![cfg(all(feature = "ureq", target_os = "linux"))]
 
+// The scripted server of the main test binary; this test uses a part of it.
+#[allow(dead_code)]
 #[path = "it/common/server.rs"]
 mod server;
 
