@@ -4,15 +4,18 @@
 
 #![cfg(all(feature = "ureq", target_os = "linux"))]
 
-mod common;
+// The scripted server of the main test binary; this test uses a part of it.
+#[allow(dead_code)]
+#[path = "it/common/server.rs"]
+mod server;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use common::server::*;
 use milvus_bulk_import::{BulkImportApi, ListImportJobsRequest, RetryPolicy};
+use server::*;
 
 /// The ids of this process's threads now.
 fn threads() -> HashSet<u64> {

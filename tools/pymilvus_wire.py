@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record what pymilvus sends for each bulk-import call style.
 
-Writes tests/fixtures/pymilvus_wire.json, which tests/wire.rs compares against the requests this
+Writes tests/fixtures/pymilvus_wire.json, which tests/it/wire.rs compares against the requests this
 crate builds for the same inputs. Nothing is sent over the network: `requests.post` is replaced
 by a recorder that answers `{"code": 0, "data": {}}`.
 
@@ -9,7 +9,7 @@ by a recorder that answers `{"code": 0, "data": {}}`.
     /tmp/pyv/bin/python tools/pymilvus_wire.py > tests/fixtures/pymilvus_wire.json
 
 pymilvus 3.0.2 has no commit_import/abort_import (they are on its master branch only); their
-bodies are the describe body (wire-protocol.md §10.2) and tests/wire.rs checks them by hand.
+bodies are the describe body (wire-protocol.md §10.2) and tests/it/wire.rs checks them by hand.
 """
 import json
 import sys

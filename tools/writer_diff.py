@@ -1070,7 +1070,7 @@ CASES = (
     + [("nullable_vectors", f, dict(fields=NVEC_FIELDS, rows=NVEC_ROWS, dynamic=False))
        for f in ROW_FORMATS]
     # a key that is not a field, without a dynamic field: pymilvus drops it; Rust rejects the
-    # row by default (deliberate, tested in tests/writer.rs) and drops it with --ignore-unknown
+    # row by default (deliberate, tested in tests/it/writer/validation.rs) and drops it with --ignore-unknown
     + [("unknown_key_no_dynamic", "jsonl",
         dict(fields=NVEC_FIELDS, rows=UNKNOWN_KEY_ROWS, dynamic=False,
              rust_extra=["--ignore-unknown"]))]

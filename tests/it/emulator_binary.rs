@@ -5,8 +5,6 @@
 //! Every child process is owned by a [`Proc`], which kills and reaps it on drop, so a failing
 //! assertion never leaves an emulator running.
 
-#![cfg(all(feature = "emulator", feature = "ureq"))]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};

@@ -1,14 +1,11 @@
-#![cfg(all(feature = "writer", feature = "ureq"))]
 //! Uploads to S3-compatible storage against a real S3 implementation that verifies Signature
 //! V4 (`s3s-fs` in-process on 127.0.0.1): single `PUT` through the writer, a parallel
 //! multipart upload of 20 MiB, wrong credentials, a connection cut mid-part, a body damaged on
 //! the way, a missing bucket, NumPy chunks, and no secret in any `Debug` or error.
 
-#[path = "common/s3.rs"]
-mod s3_server;
+use crate::common::s3 as s3_server;
 
-#[path = "common/tempdir.rs"]
-mod tempdir;
+use crate::common::tempdir;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,3 @@
-#![cfg(all(feature = "cli", feature = "emulator"))]
 //! `milvus-import write` and `milvus-import import`, run as subprocesses: every file format
 //! from a file and from stdin, read back; bad rows and schemas; chunking and the float16 form;
 //! `import` to a real S3 server (`s3s-fs` in-process, verifying Signature V4) against the
@@ -11,8 +10,7 @@
 //! `TMPDIR` points at a per-test directory (so a default staging directory left behind
 //! shows), and every run is killed after 20 s.
 
-#[path = "common/s3.rs"]
-mod s3_server;
+use crate::common::s3 as s3_server;
 
 use std::fs;
 use std::io::{Read, Write};

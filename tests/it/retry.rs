@@ -1,9 +1,7 @@
 //! Retries, timeouts, the whole-call deadline and the reply size limit, over real TCP against
 //! a scripted server on 127.0.0.1.
 
-#![cfg(feature = "ureq")]
-
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::{Shutdown, TcpListener};

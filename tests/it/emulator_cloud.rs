@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "ureq"))]
 //! The Zilliz Cloud flavor of the emulator, driven end to end: every SDK operation
 //! (`bulk_import`, `get_import_progress`, `list_import_jobs`, `commit_import`, `abort_import`)
 //! goes through the default `UreqTransport` over real TCP on 127.0.0.1, and a few requests the
@@ -9,8 +8,6 @@
 
 use std::collections::HashSet;
 use std::fmt::Debug;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob, Timing};
@@ -19,6 +16,8 @@ use milvus_bulk_import::{
     ListImportJobsRequest, Transport, TransportError, UreqTransport,
 };
 use serde_json::{json, Value};
+
+use crate::common::raw::post_json;
 
 const CLUSTER: &str = "in01-abc";
 const KEY: &str = "cloud-api-key";
@@ -193,43 +192,14 @@ fn raw_error(emulator: &Emulator, path: &str, body: Value, code: i64) -> String 
     reply["message"].as_str().expect("a message").to_string()
 }
 
-/// One HTTP/1.1 exchange written by hand on a `TcpStream`: returns the status, the head (lower
-/// case) and the body, which must match the reply's `Content-Length`.
+/// One HTTP/1.1 exchange written by hand on a `TcpStream` (with `Authorization: Bearer KEY`):
+/// returns the status, the head (lower case) and the body, which must match the reply's
+/// `Content-Length`.
 fn tcp_post(emulator: &Emulator, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect_timeout(&emulator.addr(), TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {KEY}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        emulator.addr(),
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut reply = Vec::new();
-    stream
-        .read_to_end(&mut reply)
-        .expect("the server closes after a Connection: close reply");
-    let split = reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a reply head");
-    let head = String::from_utf8(reply[..split].to_vec())
-        .unwrap()
-        .to_ascii_lowercase();
-    let body = reply[split + 4..].to_vec();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    assert!(head.starts_with("http/1.1 "), "{head}");
-    assert!(
-        head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())),
-        "{head}"
-    );
-    (status, head, body)
+    let bearer = format!("Bearer {KEY}");
+    let reply = post_json(emulator.addr(), path, &[("Authorization", &bearer)], body);
+    let head = reply.head.to_ascii_lowercase();
+    (reply.status, head, reply.body.into_bytes())
 }
 
 /// A transport that adds `Idempotency-Key` to create requests and delegates to `UreqTransport`.

@@ -5,9 +5,7 @@
 //! The server never hangs a test: every socket has read and write timeouts, the accept loop
 //! polls and stops when its script is used up, when it is dropped, or after a deadline.
 
-#![cfg(feature = "ureq")]
-
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::{Shutdown, TcpListener};

@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "ureq"))]
 //! The emulator under hostile or careless clients, over real TCP on 127.0.0.1: everything a
 //! request can make it hold is bounded (head, trailers, chunk extensions, buffered bytes, what it
 //! records, the jobs it keeps), a request with both `Content-Length` and chunked framing is
@@ -16,6 +15,8 @@ use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob};
 use milvus_bulk_import::{
     BulkImportApi, BulkImportRequest, ImportJobState, JobRequest, ListImportJobsRequest,
 };
+
+use crate::common::raw::{self, read_all};
 
 const CREATE: &str = "/v2/vectordb/jobs/import/create";
 const LIST: &str = "/v2/vectordb/jobs/import/list";
@@ -36,24 +37,7 @@ fn client(emulator: &Emulator) -> BulkImportApi {
 }
 
 fn connect(emulator: &Emulator) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&emulator.addr(), TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-/// Reads until the server closes (or errors, or [`TIMEOUT`]): everything it sent.
-fn read_all(mut stream: TcpStream) -> (Vec<u8>, Result<(), std::io::ErrorKind>) {
-    let mut reply = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return (reply, Ok(())),
-            Ok(n) => reply.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (reply, Err(e.kind())),
-        }
-    }
+    raw::connect(emulator.addr())
 }
 
 /// What the server did with an endless request.
@@ -193,14 +177,16 @@ fn big_create_body(size: usize) -> String {
     body
 }
 
+/// POSTs `body` on a new connection (`Connection: close`): everything the server sent back.
 fn post_raw(emulator: &Emulator, path: &str, body: &str) -> String {
+    post_with(emulator, path, &[], body)
+}
+
+/// [`post_raw`] with `headers`.
+fn post_with(emulator: &Emulator, path: &str, headers: &[(&str, &str)], body: &str) -> String {
     let mut stream = connect(emulator);
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
+    let request = raw::request(emulator.addr(), "POST", path, headers, body);
+    stream.write_all(&request).unwrap();
     let (reply, _) = read_all(stream);
     String::from_utf8_lossy(&reply).into_owned()
 }
@@ -460,35 +446,7 @@ fn a_dropped_jobs_idempotency_key_is_forgotten_with_it() {
 
 fn post_key(emulator: &Emulator, key: &str) -> String {
     let body = r#"{"collectionName":"c","files":[["a.parquet"]]}"#;
-    let mut stream = connect(emulator);
-    let head = format!(
-        "POST {CREATE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nIdempotency-Key: {key}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    let (reply, _) = read_all(stream);
-    String::from_utf8(reply).unwrap()
-}
-
-/// Reads one reply (head and `Content-Length` body) off a keep-alive connection.
-fn read_reply(stream: &mut TcpStream) -> String {
-    let mut reply = Vec::new();
-    let mut byte = [0u8; 1];
-    while !reply.ends_with(b"\r\n\r\n") {
-        assert_eq!(stream.read(&mut byte).expect("a reply"), 1, "closed early");
-        reply.push(byte[0]);
-    }
-    let head = String::from_utf8(reply).unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .expect("Content-Length")
-        .parse()
-        .unwrap();
-    let mut body = vec![0; len];
-    stream.read_exact(&mut body).unwrap();
-    head + &String::from_utf8(body).unwrap()
+    post_with(emulator, CREATE, &[("Idempotency-Key", key)], body)
 }
 
 #[test]
@@ -500,7 +458,7 @@ fn idle_keep_alive_connections_are_closed_after_5_seconds_while_the_server_is_bu
         .map(|_| {
             let mut stream = connect(&emulator);
             stream.write_all(request.as_bytes()).unwrap();
-            let reply = read_reply(&mut stream);
+            let reply = raw::read_one(&mut stream);
             assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
             assert!(!reply.contains("Connection: close"), "{reply}");
             stream
@@ -533,7 +491,7 @@ fn idle_keep_alive_connections_are_closed_after_5_seconds_while_the_server_is_bu
     let mut calm = connect(&emulator);
     thread::sleep(Duration::from_millis(500));
     calm.write_all(request.as_bytes()).unwrap();
-    read_reply(&mut calm);
+    raw::read_one(&mut calm);
     calm.set_read_timeout(Some(Duration::from_secs(7))).unwrap();
     let mut byte = [0u8; 1];
     let still_open = calm.read(&mut byte).map_err(|e| e.kind());

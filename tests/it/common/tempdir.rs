@@ -1,12 +1,11 @@
 //! `TempDir`: a fresh path under the system temp dir, unique per process and call, removed on
-//! drop (also when a test panics). Test files include it with `#[path]`.
+//! drop (also when a test panics).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct TempDir(PathBuf);
 
-#[allow(dead_code)] // each test file uses what it needs
 impl TempDir {
     /// A path that does not exist yet (for code that must create it).
     pub fn new(name: &str) -> TempDir {
@@ -26,6 +25,15 @@ impl TempDir {
 
     pub fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// Writes `bytes` to `name` (relative, parent directories created) and returns `name`.
+    #[cfg(all(feature = "emulator", feature = "ureq"))] // for emulator_files only
+    pub fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        name.to_string()
     }
 }
 

@@ -2,13 +2,13 @@
 //! pymilvus 3.0.2 sends for the same inputs (tests/fixtures/pymilvus_wire.json, recorded by
 //! tools/pymilvus_wire.py).
 
-mod common;
+use crate::common;
 
 use common::{json_body, Recorder};
 use milvus_bulk_import::{http, BulkImportRequest, JobRequest, ListImportJobsRequest};
 use serde_json::{json, Value};
 
-const FIXTURE: &str = include_str!("fixtures/pymilvus_wire.json");
+const FIXTURE: &str = include_str!("../fixtures/pymilvus_wire.json");
 const USER_AGENT: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VERSION"));
 
 fn str_of(v: &Value) -> String {

@@ -1,7 +1,7 @@
 //! Replies in every dialect: open-source Milvus v2, Zilliz Cloud v2, legacy Zilliz v1, and the
 //! examples printed on the `list_import_jobs()` reference page.
 
-mod common;
+use crate::common;
 
 use common::replying;
 use milvus_bulk_import::{

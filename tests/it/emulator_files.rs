@@ -1,4 +1,3 @@
-#![cfg(all(feature = "emulator", feature = "writer", feature = "ureq"))]
 //! The emulator with a data root reads the files an import lists, as Milvus 2.5/2.6 does:
 //! files written by `BulkWriter` import with their true row counts and sizes; every check —
 //! missing file, bad extension or grouping, unreadable Parquet/JSON/NumPy/CSV, columns that do
@@ -6,8 +5,7 @@
 //! job `Failed` with the server's reason (or, for what the proxy checks, refuses the create).
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
@@ -19,42 +17,9 @@ use milvus_bulk_import::{
 };
 use serde_json::{json, Value};
 
+use crate::common::tempdir::TempDir;
+
 // ------------------------------------------------------------------------------- helpers
-
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "mbi-emulator-files-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `bytes` to `name` (relative) and returns `name`.
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
-        let path = self.0.join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
-        name.to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// An emulator whose bucket is `root`, knowing `collections`; jobs move only when told.
 fn start(root: &Path, collections: &[(&str, &CollectionSchema)]) -> (Emulator, BulkImportApi) {
@@ -244,7 +209,7 @@ fn rows(n: i64, row: fn(i64) -> Value) -> Vec<Value> {
 /// N rows written by the writer in `file_type` import Completed with the true counts.
 fn writer_files_import(file_type: BulkFileType, schema: &CollectionSchema, row: fn(i64) -> Value) {
     const N: i64 = 137;
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     // A small chunk size: several files, whose counts add up.
     let files = write(root.path(), schema, file_type, &rows(N, row), 4 << 10);
     assert!(
@@ -327,7 +292,7 @@ fn numpy_written_by_the_writer_imports_with_true_counts() {
 
 #[test]
 fn csv_with_another_separator_and_null_key_needs_the_matching_options() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = rich_schema();
     let mut writer = BulkWriter::builder(&schema, root.path().join("data"))
         .file_type(BulkFileType::Csv)
@@ -382,7 +347,7 @@ fn csv_with_another_separator_and_null_key_needs_the_matching_options() {
 
 #[test]
 fn several_groups_and_formats_add_up() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let parquet = write(
         root.path(),
@@ -428,7 +393,7 @@ fn several_groups_and_formats_add_up() {
 
 #[test]
 fn importing_moves_through_the_lifecycle_with_the_true_counts() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let files = write(
         root.path(),
@@ -477,7 +442,7 @@ fn importing_moves_through_the_lifecycle_with_the_true_counts() {
 
 #[test]
 fn unknown_collection_is_refused_with_code_100() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let (_emulator, api) = start(root.path(), &[]);
     assert_eq!(
         refusal(&api, BulkImportRequest::new("nope").files([["a.parquet"]])),
@@ -494,7 +459,7 @@ fn unknown_collection_is_refused_with_code_100() {
 
 #[test]
 fn bad_extensions_and_groups_are_refused_with_code_2100() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let (emulator, api) = start(root.path(), &[("c", &small_schema())]);
     let cases: [(Vec<Vec<&str>>, &str); 6] = [
         (
@@ -542,7 +507,7 @@ fn bad_extensions_and_groups_are_refused_with_code_2100() {
 
 #[test]
 fn jsonl_written_by_the_writer_is_refused_as_on_milvus_2() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let files = write(
         root.path(),
@@ -564,7 +529,7 @@ fn jsonl_written_by_the_writer_is_refused_as_on_milvus_2() {
 
 #[test]
 fn missing_files_fail_the_job() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let (emulator, api) = start(root.path(), &[("c", &small_schema())]);
     assert_eq!(
         failure(&emulator, &api, "c", &["nope.parquet"]),
@@ -604,7 +569,7 @@ fn missing_files_fail_the_job() {
 
 #[test]
 fn paths_out_of_the_data_root_fail_the_job() {
-    let outer = TempDir::new();
+    let outer = TempDir::created("emulator-files");
     let root = outer.path().join("bucket");
     fs::create_dir_all(&root).unwrap();
     // A readable, valid file right outside the root.
@@ -644,7 +609,7 @@ fn paths_out_of_the_data_root_fail_the_job() {
 
 #[test]
 fn unreadable_files_fail_the_job() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let (emulator, api) = start(root.path(), &[("c", &small_schema())]);
 
     let garbage = root.file("garbage.parquet", b"PAR1 this is not parquet");
@@ -718,7 +683,7 @@ fn unreadable_files_fail_the_job() {
 
 #[test]
 fn schema_mismatches_fail_the_job() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let (emulator, api) = start(root.path(), &[("c", &schema)]);
 
@@ -895,7 +860,7 @@ fn schema_mismatches_fail_the_job() {
 
 #[test]
 fn columns_outside_the_schema_need_a_dynamic_field() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let strict = small_schema();
     let dynamic = small_schema().enable_dynamic_field(true);
     let row = |i: i64| json!({"id": i, "title": "t", "vec": [0.0, 1.0, 2.0, 3.0], "extra": i});
@@ -940,7 +905,7 @@ fn columns_outside_the_schema_need_a_dynamic_field() {
 
 #[test]
 fn an_auto_id_primary_key_in_the_files_fails_the_job() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let auto = CollectionSchema::new()
         .field(
             FieldSchema::new("id", DataType::Int64)
@@ -1000,7 +965,7 @@ fn an_auto_id_primary_key_in_the_files_fails_the_job() {
 
 #[test]
 fn nulls_need_a_nullable_field_or_a_default() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let nullable = CollectionSchema::new()
         .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
         .field(
@@ -1055,7 +1020,7 @@ fn nulls_need_a_nullable_field_or_a_default() {
 
 #[test]
 fn numpy_columns_of_different_lengths_fail_the_job() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let three = write(
         root.path(),
@@ -1109,7 +1074,7 @@ fn numpy_columns_of_different_lengths_fail_the_job() {
 
 #[test]
 fn the_failure_marker_still_applies_to_good_files() {
-    let root = TempDir::new();
+    let root = TempDir::created("emulator-files");
     let schema = small_schema();
     let files = write(
         root.path(),

@@ -2,8 +2,6 @@
 //! answers each request with the next scripted reply, records what arrived, counts
 //! connections, and never hangs a test (socket timeouts, a lifetime, stops when dropped).
 
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -2,7 +2,6 @@
 //! replacing) the built-in roots, `danger_accept_invalid_certs`, mutual TLS, and TLS material
 //! rejected by `UreqTransportBuilder::build`. Every certificate is made here with rcgen; the
 //! server is rustls over a std `TcpListener`, in a thread that stops by itself.
-#![cfg(feature = "ureq")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,9 +1,21 @@
-//! Helpers shared by the integration tests: a transport that records requests and answers
-//! with a canned reply.
+//! The toolbox shared by the integration tests, each part gated by the features of the tests
+//! that use it:
+//!
+//! - here: [`Recorder`], a transport that records requests and answers with a canned reply,
+//!   and [`replying`], a client on top of it;
+//! - [`raw`]: a raw HTTP/1.1 client on `std::net` for what the SDK cannot send;
+//! - [`server`]: a scripted HTTP/1.1 server on 127.0.0.1 for transport-level tests;
+//! - [`s3`]: a real S3 server (`s3s-fs`, verifying Signature V4) and a connection-cutting proxy;
+//! - [`tempdir`]: a temporary directory removed on drop.
 
-#![allow(dead_code)] // each test binary uses its own subset
-
+#[cfg(all(feature = "emulator", feature = "ureq"))]
+pub mod raw;
+#[cfg(all(feature = "writer", feature = "ureq"))]
+pub mod s3;
+#[cfg(feature = "ureq")]
 pub mod server;
+#[cfg(feature = "writer")]
+pub mod tempdir;
 
 use std::sync::{Arc, Mutex};
 

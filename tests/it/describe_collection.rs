@@ -1,10 +1,9 @@
-#![cfg(feature = "writer")]
 //! `describe_collection`: the request on the wire (path, body, `DB-Name`), checks before
 //! sending, the replies of Milvus 2.4–2.6 (collections-describe.md §7 and the 2.4-era shape),
 //! errors, retries, `MockTransport`; and the emulator answering describe for the collections it
 //! knows (round trip: the schema configured is the schema described).
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use milvus_bulk_import::{
 };
 use serde_json::{json, Value};
 
-const FULL_EXAMPLE: &str = include_str!("fixtures/describe_collection_2_6.json");
+const FULL_EXAMPLE: &str = include_str!("../fixtures/describe_collection_2_6.json");
 const PATH: &str = "/v2/vectordb/collections/describe";
 
 /// The schema of collections-describe.md §7.

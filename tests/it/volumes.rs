@@ -1,14 +1,11 @@
-#![cfg(all(feature = "writer", feature = "emulator", feature = "ureq"))]
 //! Zilliz Cloud volumes: the REST calls (`VolumeApi`) against the emulator's cloud flavor,
 //! secrets kept out of `Debug` and errors, and `VolumeStorage` end to end — the emulator hands
 //! out the credentials of a real S3 server (`s3s-fs` in-process, verifying Signature V4), the
 //! writer uploads into the volume, and the data paths it reports import.
 
-#[path = "common/s3.rs"]
-mod s3_server;
+use crate::common::s3 as s3_server;
 
-#[path = "common/tempdir.rs"]
-mod tempdir;
+use crate::common::tempdir;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

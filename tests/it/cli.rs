@@ -1,4 +1,3 @@
-#![cfg(all(feature = "cli", feature = "emulator"))]
 //! The `milvus-import` binary, run as a subprocess against an in-process emulator: every
 //! subcommand, both output modes, progress lines, `--verbose`, and the exit codes
 //! (0 ok, 1 API/HTTP/transport error, 2 usage, 3 import failed, 4 wait timed out).

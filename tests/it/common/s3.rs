@@ -1,11 +1,6 @@
 //! A real S3 server for upload tests: `s3s-fs` (objects as files under a temporary root) behind
 //! `s3s`'s Signature V4 check, served in-process on 127.0.0.1 by hyper on a Tokio runtime in a
 //! background thread; and a TCP proxy that cuts one connection in the middle of a request.
-//!
-//! Include it with `#[path = "common/s3.rs"] mod s3_server;` (it is not in `common/mod.rs`,
-//! so that other test binaries do not link the server).
-
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

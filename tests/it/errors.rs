@@ -1,7 +1,7 @@
 //! Error shapes: how each kind of bad reply, bad argument and bad setting surfaces, and that no
 //! error ever shows a secret.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

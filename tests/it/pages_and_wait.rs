@@ -1,7 +1,5 @@
 //! `list_all_import_jobs` and `wait_for_import` against the emulator over real TCP.
 
-#![cfg(all(feature = "emulator", feature = "ureq"))]
-
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -328,7 +326,7 @@ fn wait_polls_through_passing_failures_and_stops_on_real_ones() {
 // be zero, and an endless list of pages ends.
 // ---------------------------------------------------------------------------------------------
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
