@@ -8,6 +8,7 @@ use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE,
 
 use crate::envelope::{decode, FromData};
 use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::events;
 use crate::model::{ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest, Operation};
@@ -358,11 +359,20 @@ impl BulkImportApi {
             attempt += 1;
             let sent = Instant::now();
             let result = self.attempt(&exchange, deadline);
-            log::debug!(
-                "{method} {path} attempt {attempt}: {} in {:?}",
-                Outcome(&result),
-                sent.elapsed()
-            );
+            let (status, transport_error) = match &result {
+                Ok(reply) => (Some(reply.response().status_code()), None),
+                Err(Error::Transport { source, .. }) => (None, Some(source.kind())),
+                Err(err) => (err.status(), None),
+            };
+            events::Attempt {
+                method: &method,
+                path,
+                attempt,
+                status,
+                transport_error,
+                elapsed: sent.elapsed(),
+            }
+            .log(module_path!(), Some(&Outcome(&result)));
             let err = match result {
                 Ok(reply) => return Ok(reply),
                 Err(err) => err,
@@ -372,8 +382,9 @@ impl BulkImportApi {
             };
             if attempt >= policy.attempts() {
                 log::warn!(
-                    "{method} {path}: giving up after {attempt} attempts in {:?} (no retries \
+                    "{method} {path}: giving up after {attempt} attempt{} in {:?} (no retries \
                      left): {}",
+                    if attempt == 1 { "" } else { "s" },
                     started.elapsed(),
                     Failure(&err)
                 );
@@ -385,8 +396,9 @@ impl BulkImportApi {
                 left.is_some_and(|left| left.is_zero() || (retry_after.is_none() && wait >= left));
             if too_late {
                 log::warn!(
-                    "{method} {path}: giving up after {attempt} attempts in {:?} (the retry \
+                    "{method} {path}: giving up after {attempt} attempt{} in {:?} (the retry \
                      budget or deadline would pass before the next one): {}",
+                    if attempt == 1 { "" } else { "s" },
                     started.elapsed(),
                     Failure(&err)
                 );
@@ -930,6 +942,24 @@ mod log_tests {
 
     /// Every record of the crate, with the thread that logged it (tests run side by side).
     static RECORDS: Mutex<Vec<(ThreadId, Level, String, String)>> = Mutex::new(Vec::new());
+    /// The key-values of each record, `key=value` joined by spaces, in the order of `RECORDS`.
+    static KEY_VALUES: Mutex<Vec<(ThreadId, String)>> = Mutex::new(Vec::new());
+
+    struct Pairs(String);
+
+    impl<'kvs> log::kv::VisitSource<'kvs> for Pairs {
+        fn visit_pair(
+            &mut self,
+            key: log::kv::Key<'kvs>,
+            value: log::kv::Value<'kvs>,
+        ) -> Result<(), log::kv::Error> {
+            if !self.0.is_empty() {
+                self.0.push(' ');
+            }
+            self.0.push_str(&format!("{key}={value}"));
+            Ok(())
+        }
+    }
 
     struct Collect;
 
@@ -945,7 +975,14 @@ mod log_tests {
                 record.target().to_string(),
                 record.args().to_string(),
             );
-            RECORDS.lock().unwrap().push(entry);
+            let mut pairs = Pairs(String::new());
+            record.key_values().visit(&mut pairs).unwrap();
+            let mut records = RECORDS.lock().unwrap();
+            records.push(entry);
+            KEY_VALUES
+                .lock()
+                .unwrap()
+                .push((thread::current().id(), pairs.0));
         }
 
         fn flush(&self) {}
@@ -959,6 +996,7 @@ mod log_tests {
             log::set_max_level(LevelFilter::Trace);
         });
         let me = thread::current().id();
+        KEY_VALUES.lock().unwrap().retain(|(id, _)| *id != me);
         let mut records = RECORDS.lock().unwrap();
         let (mine, others) = records.drain(..).partition(|(id, ..)| *id == me);
         *records = others;
@@ -1031,6 +1069,86 @@ mod log_tests {
             assert!(!text.contains("Log-Secret-Key-42"), "{text}");
             assert!(!text.contains("unavailable"), "a body in {text}");
         }
+    }
+
+    #[test]
+    fn attempts_carry_their_facts_as_key_values() {
+        take_records();
+        flaky(1, 3)
+            .list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap();
+        let me = thread::current().id();
+        let pairs: Vec<String> = {
+            // Taken before take_records() forgets them.
+            let all = KEY_VALUES.lock().unwrap();
+            all.iter()
+                .filter(|(id, _)| *id == me)
+                .map(|(_, kv)| kv.clone())
+                .collect()
+        };
+        take_records();
+        assert_eq!(pairs.len(), 3, "{pairs:#?}");
+        let path = "path=/v2/vectordb/jobs/import/list";
+        assert!(
+            pairs[0].starts_with(&format!(
+                "method=POST {path} attempt=1 status=503 elapsed_ms="
+            )),
+            "{}",
+            pairs[0]
+        );
+        assert_eq!(pairs[1], "", "the retry event has no key-values");
+        assert!(
+            pairs[2].starts_with(&format!(
+                "method=POST {path} attempt=2 status=200 elapsed_ms="
+            )),
+            "{}",
+            pairs[2]
+        );
+        let ms: f64 = pairs[2].rsplit('=').next().unwrap().parse().unwrap();
+        assert!(ms >= 0.0);
+    }
+
+    #[test]
+    fn a_transport_failure_is_named_by_its_kind() {
+        take_records();
+        let transport = FnTransport::new(|_| {
+            Err(crate::TransportError::new(
+                crate::TransportErrorKind::Connect,
+                "refused",
+            ))
+        });
+        let api = BulkImportApi::builder("http://127.0.0.1:19530")
+            .retry(RetryPolicy::none())
+            .transport(transport)
+            .build()
+            .unwrap();
+        api.list_import_jobs(&ListImportJobsRequest::new())
+            .unwrap_err();
+        let me = thread::current().id();
+        let pairs: Vec<String> = KEY_VALUES
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(id, _)| *id == me)
+            .map(|(_, kv)| kv.clone())
+            .collect();
+        let records = take_records();
+        assert_eq!(records.len(), 2, "{records:#?}");
+        assert!(
+            records[1].2.contains(": giving up after 1 attempt in "),
+            "{}",
+            records[1].2
+        );
+        assert!(
+            records[0].2.contains("attempt 1: transport error: "),
+            "{}",
+            records[0].2
+        );
+        assert!(
+            pairs[0].contains(" attempt=1 transport_error=") && !pairs[0].contains("status="),
+            "{}",
+            pairs[0]
+        );
     }
 
     #[test]

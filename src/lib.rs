@@ -124,11 +124,21 @@
 //!
 //! # Log events
 //!
-//! The one call path emits [`log`](https://docs.rs/log) events (the facade ureq uses; install
-//! any logger, e.g. `env_logger`, to see them) under the target `milvus_bulk_import`: each
-//! attempt at `debug` (method, path, status or error kind, elapsed time, attempt number), each
-//! retry and its wait at `info`, a give-up at `warn`. No event carries a secret, a body or a
-//! header value. `milvus-import --verbose` prints these events.
+//! The call paths emit [`log`](https://docs.rs/log) events (the facade ureq uses; install any
+//! logger, e.g. `env_logger`, to see them), under targets that start with `milvus_bulk_import`
+//! (`milvus_bulk_import::api` for the API calls, `milvus_bulk_import::writer::storage::s3` for
+//! uploads):
+//!
+//! | level | when | message, e.g. |
+//! |---|---|---|
+//! | `debug` | each exchange | `POST /v2/vectordb/jobs/import/list attempt 1: HTTP 503 in 1.2ms` |
+//! | `info` | each retry | `POST /v2/vectordb/jobs/import/list: attempt 1 failed (HTTP 503); retrying in 480ms` |
+//! | `warn` | giving up on a failure that could have been retried | `… giving up after 3 attempts in 21.5s (no retries left): HTTP 503` |
+//!
+//! The `debug` events also carry their facts as key-values (`log`'s `kv`): `method`, `path`,
+//! `attempt`, `status` (absent when no reply came), `transport_error` (the
+//! [`TransportErrorKind`] then) and `elapsed_ms`. No event carries a secret, a body, a header
+//! value or a URL's query. `milvus-import --verbose` prints these events.
 //!
 //! # Features
 //!
@@ -227,6 +237,7 @@ mod api;
 pub mod emulator;
 mod envelope;
 mod error;
+mod events;
 mod model;
 mod pages;
 mod redact;

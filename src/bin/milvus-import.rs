@@ -45,8 +45,7 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -55,9 +54,8 @@ use milvus_bulk_import::writer::{
     VolumeStorage,
 };
 use milvus_bulk_import::{
-    http, BulkImportApi, BulkImportRequest, DescribeCollectionRequest, Error, ImportJobRecord,
-    ImportProgress, JobRequest, ListImportJobsRequest, Transport, TransportError, UreqTransport,
-    WaitOptions,
+    BulkImportApi, BulkImportRequest, DescribeCollectionRequest, Error, ImportJobRecord,
+    ImportProgress, JobRequest, ListImportJobsRequest, UreqTransport, WaitOptions,
 };
 use serde_json::{Map, Value};
 
@@ -328,33 +326,44 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
 mod duration;
 use duration::parse_duration;
 
-/// The transport of the CLI: ureq, timed (`--verbose`).
-struct CliTransport {
-    inner: UreqTransport,
-    verbose: bool,
-}
+/// `--verbose`: the library's `log` events on stderr. Each exchange (an API call's attempt, an
+/// upload's request) is one line, `POST /v2/vectordb/jobs/import/list 200 1.2ms` (or
+/// `… failed (timed out) 20000.1ms`), built from the event's key-values; retries and give-ups
+/// are printed as the library words them. No event carries a secret, a body or a header value.
+struct Verbose;
 
-impl Transport for CliTransport {
-    fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let method = request.method().clone();
-        let path = request.uri().path().to_string();
-        let started = Instant::now();
-        let result = self.inner.send(request);
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        if self.verbose {
-            match &result {
-                Ok(response) => note(&format!(
-                    "{method} {path} {} {ms:.1}ms",
-                    response.status().as_u16()
-                )),
-                Err(e) => note(&format!("{method} {path} failed ({}) {ms:.1}ms", e.kind())),
-            }
-        }
-        result
+static VERBOSE: Verbose = Verbose;
+
+impl log::Log for Verbose {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Debug && metadata.target().starts_with("milvus_bulk_import")
     }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let kv = record.key_values();
+        let get = |key: &'static str| kv.get(log::kv::Key::from(key));
+        let exchange = (
+            get("method"),
+            get("path"),
+            get("elapsed_ms").and_then(|v| v.to_f64()),
+        );
+        match exchange {
+            (Some(method), Some(path), Some(ms)) => match get("status") {
+                Some(status) => note(&format!("{method} {path} {status} {ms:.1}ms")),
+                None => {
+                    let why = get("transport_error").map(|v| v.to_string());
+                    let why = why.as_deref().unwrap_or("no reply");
+                    note(&format!("{method} {path} failed ({why}) {ms:.1}ms"))
+                }
+            },
+            _ => note(&record.args().to_string()),
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 /// What ended a command.
@@ -383,7 +392,7 @@ impl<T> Context<T> for Result<T, Error> {
 struct App {
     api: BulkImportApi,
     /// The transport S3 uploads go through.
-    uploads: Arc<CliTransport>,
+    uploads: UreqTransport,
     output: Output,
     cluster_id: String,
     project_id: String,
@@ -393,6 +402,9 @@ struct App {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.verbose && log::set_logger(&VERBOSE).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
+    }
     let output = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
         Output::Table
     } else {
@@ -416,19 +428,12 @@ fn main() -> ExitCode {
         .connect_timeout(Duration::from_secs(20))
         .timeout(Duration::from_secs(60))
         .build()
-        .and_then(|inner| {
+        .and_then(|uploads| {
+            // Uploads to S3 go through the same transport (its timeouts and connection pool).
             let api = BulkImportApi::builder(uri)
                 .api_key(cli.token.clone().unwrap_or_default())
-                .transport(CliTransport {
-                    inner: inner.clone(),
-                    verbose: cli.verbose,
-                })
+                .transport(uploads.clone())
                 .build()?;
-            // Uploads to S3 go through the same kind of transport (timeouts, --verbose).
-            let uploads = CliTransport {
-                inner,
-                verbose: cli.verbose,
-            };
             Ok((api, uploads))
         });
     let (api, uploads) = match built {
@@ -442,7 +447,7 @@ fn main() -> ExitCode {
     };
     let app = App {
         api,
-        uploads: Arc::new(uploads),
+        uploads,
         output,
         cluster_id: cli.cluster_id.unwrap_or_default(),
         project_id: cli.project_id.unwrap_or_default(),

@@ -516,12 +516,12 @@ impl S3Client {
     /// `HEAD` the bucket: it exists and the credentials are accepted.
     pub(crate) fn head_bucket(&self) -> Result<(), Error> {
         let name = self.bucket.name();
-        self.with_retry(None, |_| {
+        self.with_retry(None, |attempt| {
             let url = self
                 .bucket
                 .head_bucket(self.credentials.as_ref())
                 .sign(SIGNATURE_LIFETIME);
-            let reply = self.exchange(http::Method::HEAD, url, &[], Vec::new())?;
+            let reply = self.exchange(attempt, http::Method::HEAD, url, &[], Vec::new())?;
             if reply.status().is_success() {
                 Ok(())
             } else {
@@ -566,7 +566,7 @@ impl S3Client {
     }
 
     fn put_single(&self, local: &Path, key: &str) -> Result<(), Error> {
-        self.with_retry(None, |_| {
+        self.with_retry(None, |attempt| {
             // Read again for each attempt: what goes up is what is on disk.
             let body = std::fs::read(local).map_err(|source| {
                 Failure::fatal(Error::io(
@@ -583,7 +583,7 @@ impl S3Client {
                 ("content-md5", md5.as_str()),
                 ("content-type", "application/octet-stream"),
             ];
-            let reply = self.exchange(http::Method::PUT, url, &headers, body)?;
+            let reply = self.exchange(attempt, http::Method::PUT, url, &headers, body)?;
             if reply.status().is_success() {
                 Ok(())
             } else {
@@ -616,12 +616,12 @@ impl S3Client {
     }
 
     fn create_multipart(&self, key: &str) -> Result<String, Error> {
-        self.with_retry(None, |_| {
+        self.with_retry(None, |attempt| {
             let action = CreateMultipartUpload::new(&self.bucket, self.credentials.as_ref(), key);
             let url = action.sign(SIGNATURE_LIFETIME);
             let shown = shown_url(&url);
             let headers = [("content-type", "application/octet-stream")];
-            let reply = self.exchange(http::Method::POST, url, &headers, Vec::new())?;
+            let reply = self.exchange(attempt, http::Method::POST, url, &headers, Vec::new())?;
             if !reply.status().is_success() {
                 return Err(self.refused(Op::CreateMultipart, key, &reply));
             }
@@ -728,7 +728,7 @@ impl S3Client {
         };
         // 1..=10 000, checked by `part_plan`.
         let number = u16::try_from(part.number).unwrap_or(u16::MAX);
-        self.with_retry(Some(stop), |_| {
+        self.with_retry(Some(stop), |attempt| {
             let body = read_part(file, part.offset, part.len).map_err(|source| {
                 Failure::fatal(Error::io(
                     "reading a part of",
@@ -747,7 +747,13 @@ impl S3Client {
             action.headers_mut().insert("content-md5", md5.as_str());
             let url = action.sign(SIGNATURE_LIFETIME);
             let shown = shown_url(&url);
-            let reply = self.exchange(http::Method::PUT, url, &[("content-md5", &md5)], body)?;
+            let reply = self.exchange(
+                attempt,
+                http::Method::PUT,
+                url,
+                &[("content-md5", &md5)],
+                body,
+            )?;
             if !reply.status().is_success() {
                 return Err(self.refused(op, part.key, &reply));
             }
@@ -801,7 +807,7 @@ impl S3Client {
                 ("content-md5", md5.as_str()),
                 ("content-type", "application/xml"),
             ];
-            let reply = self.exchange(http::Method::POST, url, &headers, body)?;
+            let reply = self.exchange(attempt, http::Method::POST, url, &headers, body)?;
             if !reply.status().is_success() {
                 let failure = self.refused(Op::CompleteMultipart, key, &reply);
                 // A retry after a reply that got lost: the first attempt completed it.
@@ -837,11 +843,11 @@ impl S3Client {
     }
 
     fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), Error> {
-        self.with_retry(None, |_| {
+        self.with_retry(None, |attempt| {
             let url =
                 AbortMultipartUpload::new(&self.bucket, self.credentials.as_ref(), key, upload_id)
                     .sign(SIGNATURE_LIFETIME);
-            let reply = self.exchange(http::Method::DELETE, url, &[], Vec::new())?;
+            let reply = self.exchange(attempt, http::Method::DELETE, url, &[], Vec::new())?;
             // Gone already (aborted or completed by an earlier attempt) is what we want.
             if reply.status().is_success() || reply.status() == http::StatusCode::NOT_FOUND {
                 Ok(())
@@ -856,7 +862,7 @@ impl S3Client {
         let url =
             HeadObject::new(&self.bucket, self.credentials.as_ref(), key).sign(SIGNATURE_LIFETIME);
         let reply = self
-            .exchange(http::Method::HEAD, url, &[], Vec::new())
+            .exchange(1, http::Method::HEAD, url, &[], Vec::new())
             .map_err(|f| f.error)?;
         if !reply.status().is_success() {
             return Err(self.refused(Op::HeadObject, key, &reply).error);
@@ -906,6 +912,7 @@ impl S3Client {
     /// signed URL).
     fn exchange(
         &self,
+        attempt: u32,
         method: http::Method,
         url: Url,
         headers: &[(&str, &str)],
@@ -913,7 +920,7 @@ impl S3Client {
     ) -> Result<http::Response<Vec<u8>>, Failure> {
         let shown = shown_url(&url);
         let mut builder = http::Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(url.as_str())
             .header(http::header::USER_AGENT, USER_AGENT);
         for (name, value) in headers {
@@ -924,7 +931,18 @@ impl S3Client {
                 "cannot build the request to {shown}: {e}"
             )))
         })?;
-        self.transport.send(request).map_err(|source| {
+        let sent = Instant::now();
+        let result = self.transport.send(request);
+        crate::events::Attempt {
+            method: &method,
+            path: url.path(),
+            attempt,
+            status: result.as_ref().ok().map(|reply| reply.status().as_u16()),
+            transport_error: result.as_ref().err().map(TransportError::kind),
+            elapsed: sent.elapsed(),
+        }
+        .log(module_path!(), None);
+        result.map_err(|source| {
             let kind = source.kind();
             let retry = !matches!(
                 kind,
