@@ -528,6 +528,7 @@ impl fmt::Display for Failure<'_> {
 /// # #[cfg(not(feature = "ureq"))]
 /// # fn main() {}
 /// ```
+#[must_use]
 pub struct BulkImportApiBuilder {
     url: String,
     api_key: Secret,

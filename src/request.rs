@@ -269,6 +269,7 @@ fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
 /// assert!(format!("{presigned:?}").contains("https://b.s3.amazonaws.com/1.parquet?<redacted>"));
 /// # let _ = milvus;
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkImportRequest {
@@ -471,6 +472,7 @@ impl Operation for BulkImportRequest {
 /// let cloud = JobRequest::new("job-0123456789abcdef").cluster_id("in01-xxxxxxxxxxxxxxx");
 /// # let _ = (milvus, cloud);
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRequest {
@@ -538,6 +540,7 @@ impl Operation for JobRequest {
 /// let milvus = ListImportJobsRequest::new().db_name("db1").collection_name("my_collection");
 /// # let _ = (cloud, milvus);
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListImportJobsRequest {

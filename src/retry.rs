@@ -35,6 +35,7 @@ use crate::error::{Error, TransportErrorKind};
 /// # let _ = api;
 /// # Ok::<(), milvus_bulk_import::Error>(())
 /// ```
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,

@@ -27,6 +27,7 @@ const MIN_INTERVAL: Duration = Duration::from_millis(1);
 ///     .on_progress(|p| eprintln!("{} {:?}%", p.state, p.progress));
 /// # let _ = options;
 /// ```
+#[must_use]
 pub struct WaitOptions<'a> {
     interval: Duration,
     timeout: Option<Duration>,

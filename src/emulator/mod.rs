@@ -153,6 +153,7 @@ pub enum Timing {
 
 /// Settings for an [`Emulator`]. Start from [`EmulatorConfig::milvus`] or
 /// [`EmulatorConfig::cloud`]; `Debug` never shows the password or API key.
+#[must_use]
 #[derive(Clone)]
 pub struct EmulatorConfig {
     addr: SocketAddr,
@@ -440,6 +441,7 @@ pub struct RecordedRequest {
 /// assert_eq!(emulator.job_state(&id), Some(ImportJobState::Failed));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[must_use]
 #[derive(Clone, Debug)]
 pub struct SeedJob {
     collection: String,

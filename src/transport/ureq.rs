@@ -60,6 +60,7 @@ pub struct UreqTransport {
 /// Settings for a [`UreqTransport`]; see [`UreqTransport::builder`].
 ///
 /// Its `Debug` output shows where TLS material comes from, never the material itself.
+#[must_use]
 #[derive(Clone, Debug)]
 pub struct UreqTransportBuilder {
     connect_timeout: Duration,

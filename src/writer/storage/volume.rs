@@ -88,6 +88,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 ///
 /// The API key, the temporary keys and the session token never appear in `Debug` output nor
 /// in errors.
+#[must_use]
 pub struct VolumeStorage {
     source: Source,
     volume_name: String,
