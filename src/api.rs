@@ -91,8 +91,10 @@ impl Endpoint {
 /// A client for the import-jobs REST API of Milvus (2.4+) and Zilliz Cloud.
 ///
 /// Cheap to clone (clones share the transport and its connection pool), `Send + Sync`, and
-/// blocking: each call sends exactly one request and returns when the whole reply is in.
-/// `Debug` never shows the API key.
+/// blocking: each call returns when the whole reply is in. A call sends one request per attempt:
+/// a failure its operation may repeat is retried under the client's
+/// [`RetryPolicy`](crate::RetryPolicy) (by default up to 3 attempts; see the crate docs,
+/// "Retries and the deadline"). `Debug` never shows the API key.
 ///
 /// ```no_run
 /// # #[cfg(feature = "ureq")]
