@@ -13,7 +13,7 @@ use crate::model::{ImportJobCreated, ImportJobList, ImportProgress};
 use crate::redact::Secrets;
 use crate::request::{BulkImportRequest, JobRequest, ListImportJobsRequest, Operation};
 use crate::response::{ApiResponse, Response};
-use crate::retry::{retryable, RetryPolicy, Safety};
+use crate::retry::{retryable, Retries, RetryPolicy, Safety};
 use crate::secret::Secret;
 use crate::transport::CallDeadline;
 use crate::transport::Transport;
@@ -345,20 +345,14 @@ impl BulkImportApi {
         let exchange = Exchange::new(inner, endpoint, request)?;
         let method = endpoint.method();
         let path = exchange.path();
-        let policy = &inner.retry;
         let started = Instant::now();
-        // No retry starts after `end` (None: a budget too large to represent, i.e. no limit).
         let deadline = match (inner.deadline.and_then(|d| started.checked_add(d)), until) {
             (Some(own), Some(until)) => Some(own.min(until)),
             (own, until) => own.or(until),
         };
-        let end = match (started.checked_add(policy.budget()), deadline) {
-            (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
-            (budget, deadline) => budget.or(deadline),
-        };
-        let mut attempt = 0;
+        let mut retries = Retries::new(&inner.retry, started, deadline);
         loop {
-            attempt += 1;
+            let attempt = retries.start();
             let sent = Instant::now();
             let result = self.attempt(&exchange, deadline);
             let (status, transport_error) = match &result {
@@ -382,42 +376,20 @@ impl BulkImportApi {
             let Some(retry_after) = retryable(&err, exchange.safety) else {
                 return Err(err.with_attempts(attempt));
             };
-            if attempt >= policy.attempts() {
-                log::warn!(
-                    "{method} {path}: giving up after {attempt} attempt{} in {:?} (no retries \
-                     left): {}",
-                    if attempt == 1 { "" } else { "s" },
-                    started.elapsed(),
-                    Failure(&err)
-                );
-                return Err(err.with_attempts(attempt));
-            }
-            let left = end.map(|end| end.saturating_duration_since(Instant::now()));
-            let wait = policy.backoff(attempt, retry_after);
-            let too_late =
-                left.is_some_and(|left| left.is_zero() || (retry_after.is_none() && wait >= left));
-            if too_late {
-                log::warn!(
-                    "{method} {path}: giving up after {attempt} attempt{} in {:?} (the retry \
-                     budget or deadline would pass before the next one): {}",
-                    if attempt == 1 { "" } else { "s" },
-                    started.elapsed(),
-                    Failure(&err)
-                );
-                return Err(err.with_attempts(attempt));
-            }
-            // A server's Retry-After is honoured up to what is left of the budget.
-            let wait = left.map_or(wait, |left| wait.min(left));
-            log::info!(
-                "{method} {path}: attempt {attempt} failed ({}); retrying in {wait:?}{}",
-                Failure(&err),
-                if retry_after.is_some() {
-                    " (Retry-After)"
-                } else {
-                    ""
+            let what = (&method, path);
+            match retries.next_wait(retry_after) {
+                Ok(wait) => {
+                    let failure = Failure(&err);
+                    let server_chose = retry_after.is_some();
+                    events::retrying(module_path!(), what, attempt, &failure, wait, server_chose);
+                    std::thread::sleep(wait);
                 }
-            );
-            std::thread::sleep(wait);
+                Err(why) => {
+                    let elapsed = started.elapsed();
+                    events::giving_up(module_path!(), what, attempt, elapsed, why, &Failure(&err));
+                    return Err(err.with_attempts(attempt));
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The `log` events of the crate's two call paths (the API calls of `api.rs`, the uploads of
-//! `writer/storage/s3.rs`): one [`Attempt`] event per exchange, written once here.
+//! `writer/storage/s3.rs`), written once here: one [`Attempt`] event per exchange (`debug`),
+//! [`retrying`] (`info`) and [`giving_up`] (`warn`).
 //!
 //! Each event is a `debug` record whose message reads
 //! `POST /v2/vectordb/jobs/import/list attempt 1: HTTP 200 in 1.2ms` and whose key-values
@@ -15,6 +16,7 @@ use log::kv::{self, Key, Value, VisitSource};
 use log::{Level, Metadata, Record};
 
 use crate::error::TransportErrorKind;
+use crate::retry::GiveUp;
 
 /// One exchange, as its `debug` event tells it.
 pub(crate) struct Attempt<'a> {
@@ -91,4 +93,39 @@ impl kv::Source for Attempt<'_> {
         let ms = self.elapsed.as_secs_f64() * 1000.0;
         visitor.visit_pair(Key::from("elapsed_ms"), Value::from(ms))
     }
+}
+
+/// A failed attempt that is tried again after `wait`: an `info` event,
+/// `POST /v2/…/list: attempt 1 failed (HTTP 503); retrying in 480ms` (`(Retry-After)` appended
+/// when the server chose the wait).
+pub(crate) fn retrying(
+    target: &str,
+    (method, path): (&http::Method, &str),
+    attempt: u32,
+    failure: &dyn fmt::Display,
+    wait: Duration,
+    server_chose: bool,
+) {
+    log::info!(
+        target: target,
+        "{method} {path}: attempt {attempt} failed ({failure}); retrying in {wait:?}{}",
+        if server_chose { " (Retry-After)" } else { "" }
+    );
+}
+
+/// A failure that could have been retried and is not: a `warn` event,
+/// `POST /v2/…/list: giving up after 3 attempts in 21.5s (no retries left): HTTP 503`.
+pub(crate) fn giving_up(
+    target: &str,
+    (method, path): (&http::Method, &str),
+    attempts: u32,
+    elapsed: Duration,
+    why: GiveUp,
+    failure: &dyn fmt::Display,
+) {
+    log::warn!(
+        target: target,
+        "{method} {path}: giving up after {attempts} attempt{} in {elapsed:?} ({why}): {failure}",
+        if attempts == 1 { "" } else { "s" }
+    );
 }

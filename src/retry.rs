@@ -2,7 +2,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, TransportErrorKind};
 
@@ -225,9 +225,115 @@ pub(crate) fn is_transient(err: &Error) -> bool {
     retryable(err, Safety::Repeatable).is_some()
 }
 
+/// The retry state of one call: how many attempts it has made, and until when it may retry.
+/// Both call loops (the API's, the S3 uploads') ask it, so the budget arithmetic is written
+/// once.
+pub(crate) struct Retries<'a> {
+    policy: &'a RetryPolicy,
+    /// No retry starts after this (`None`: no limit, or one too far to represent).
+    end: Option<Instant>,
+    attempt: u32,
+}
+
+/// Why a call that could be retried is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The policy's attempts are used up.
+    NoAttemptsLeft,
+    /// The next attempt could not start before the budget or the deadline ends.
+    OutOfTime,
+}
+
+impl std::fmt::Display for GiveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GiveUp::NoAttemptsLeft => "no retries left",
+            GiveUp::OutOfTime => "the retry budget or deadline would pass before the next one",
+        })
+    }
+}
+
+impl<'a> Retries<'a> {
+    /// A call that starts at `started` under `policy`, ended at `deadline` at the latest.
+    pub(crate) fn new(
+        policy: &'a RetryPolicy,
+        started: Instant,
+        deadline: Option<Instant>,
+    ) -> Self {
+        let end = match (started.checked_add(policy.budget()), deadline) {
+            (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
+            (budget, deadline) => budget.or(deadline),
+        };
+        Retries {
+            policy,
+            end,
+            attempt: 0,
+        }
+    }
+
+    /// Counts an attempt about to start; returns its number (from 1).
+    pub(crate) fn start(&mut self) -> u32 {
+        self.attempt += 1;
+        self.attempt
+    }
+
+    /// After the current attempt failed in a way that may be retried: how long to wait before
+    /// the next one (the policy's backoff or the server's `Retry-After`, within what is left
+    /// of the budget), or why there is no next one. A backoff that would reach the end gives
+    /// up; a server's `Retry-After` is honoured up to the end.
+    pub(crate) fn next_wait(&self, retry_after: Option<Duration>) -> Result<Duration, GiveUp> {
+        if self.attempt >= self.policy.attempts() {
+            return Err(GiveUp::NoAttemptsLeft);
+        }
+        let wait = self.policy.backoff(self.attempt, retry_after);
+        let Some(end) = self.end else {
+            return Ok(wait);
+        };
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() || (retry_after.is_none() && wait >= left) {
+            return Err(GiveUp::OutOfTime);
+        }
+        Ok(wait.min(left))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_stop_when_the_attempts_are_used_up() {
+        let policy = RetryPolicy::default()
+            .max_attempts(2)
+            .initial_backoff(Duration::from_millis(10));
+        let mut retries = Retries::new(&policy, Instant::now(), None);
+        assert_eq!(retries.start(), 1);
+        let wait = retries.next_wait(None).unwrap();
+        assert!(wait <= Duration::from_millis(10), "{wait:?}");
+        assert_eq!(retries.start(), 2);
+        assert_eq!(retries.next_wait(None), Err(GiveUp::NoAttemptsLeft));
+    }
+
+    #[test]
+    fn retries_stop_at_the_deadline_but_honour_retry_after_up_to_it() {
+        let policy = RetryPolicy::default().initial_backoff(Duration::from_secs(10));
+        let now = Instant::now();
+        // A backoff that would reach the deadline gives up...
+        let mut retries = Retries::new(&policy, now, Some(now + Duration::from_millis(50)));
+        retries.start();
+        let backoff = retries.next_wait(None);
+        assert!(
+            backoff == Err(GiveUp::OutOfTime) || backoff.unwrap() < Duration::from_millis(50),
+            "{backoff:?}"
+        );
+        // ...a server's Retry-After is cut to what is left.
+        let wait = retries.next_wait(Some(Duration::from_secs(5))).unwrap();
+        assert!(wait <= Duration::from_millis(50), "{wait:?}");
+        // Past the deadline, nothing starts.
+        let past = Retries::new(&policy, now, Some(now));
+        assert_eq!(past.next_wait(Some(Duration::ZERO)), Err(GiveUp::OutOfTime));
+        assert!(GiveUp::OutOfTime.to_string().contains("deadline"));
+    }
 
     #[test]
     fn retry_after_in_seconds_and_as_a_date() {

@@ -26,7 +26,7 @@ use url::Url;
 use super::Remote;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::redact::Secrets;
-use crate::retry::{parse_retry_after, RetryPolicy};
+use crate::retry::{parse_retry_after, Retries, RetryPolicy};
 use crate::transport::Transport;
 
 const MIB: u64 = 1 << 20;
@@ -882,28 +882,21 @@ impl S3Client {
         stop: Option<&AtomicBool>,
         mut attempt: impl FnMut(u32) -> Result<T, Failure>,
     ) -> Result<T, Error> {
-        let policy = &self.retry;
-        let end = Instant::now().checked_add(policy.budget());
-        let mut n = 0;
+        let mut retries = Retries::new(&self.retry, Instant::now(), None);
         loop {
-            n += 1;
+            let n = retries.start();
             let failure = match attempt(n) {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
             let stopped = stop.is_some_and(|s| s.load(Ordering::SeqCst));
-            if !failure.retry || n >= policy.attempts() || stopped {
+            if !failure.retry || stopped {
                 return Err(failure.error.with_attempts(n));
             }
-            let left = end.map(|end| end.saturating_duration_since(Instant::now()));
-            let wait = policy.backoff(n, failure.retry_after);
-            let too_late = left.is_some_and(|left| {
-                left.is_zero() || (failure.retry_after.is_none() && wait >= left)
-            });
-            if too_late {
-                return Err(failure.error.with_attempts(n));
+            match retries.next_wait(failure.retry_after) {
+                Ok(wait) => std::thread::sleep(wait),
+                Err(_) => return Err(failure.error.with_attempts(n)),
             }
-            std::thread::sleep(left.map_or(wait, |left| wait.min(left)));
         }
     }
 
