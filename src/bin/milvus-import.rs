@@ -69,27 +69,69 @@ struct Cli {
     /// API key (Zilliz Cloud) or user:password (Milvus); empty when auth is off.
     #[arg(long, env = "MILVUS_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
-    /// Zilliz Cloud cluster id.
-    #[arg(long, env = "ZILLIZ_CLUSTER_ID", global = true)]
-    cluster_id: Option<String>,
-    /// Zilliz Cloud project id (with --region-id).
-    #[arg(long, global = true)]
-    project_id: Option<String>,
-    /// Zilliz Cloud region id (with --project-id).
-    #[arg(long, global = true)]
-    region_id: Option<String>,
-    /// Database name (Milvus; Zilliz Dedicated).
-    #[arg(long, global = true)]
-    db_name: Option<String>,
+    #[command(flatten)]
+    target: Target,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum, global = true)]
     output: Option<Output>,
-    /// Print each request's method, path, HTTP status and time to stderr.
+    /// Print each request's method, path, HTTP status and time, and each retry, to stderr.
     #[arg(long, short, global = true)]
     verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
+
+/// Where a request goes, the same for every command: the Zilliz Cloud target and the
+/// database.
+#[derive(Args, Debug, Default)]
+struct Target {
+    /// Zilliz Cloud cluster id.
+    #[arg(
+        long,
+        env = "ZILLIZ_CLUSTER_ID",
+        global = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    cluster_id: String,
+    /// Zilliz Cloud project id (with --region-id).
+    #[arg(long, global = true, default_value = "", hide_default_value = true)]
+    project_id: String,
+    /// Zilliz Cloud region id (with --project-id).
+    #[arg(long, global = true, default_value = "", hide_default_value = true)]
+    region_id: String,
+    /// Database name (Milvus; Zilliz Dedicated).
+    #[arg(long, global = true, default_value = "", hide_default_value = true)]
+    db_name: String,
+}
+
+impl Target {
+    /// Whether the target is Zilliz Cloud (a cluster or a project is named).
+    fn is_cloud(&self) -> bool {
+        !self.cluster_id.is_empty() || !self.project_id.is_empty()
+    }
+}
+
+/// The requests a [`Target`] applies to.
+trait At: Sized {
+    /// The request, sent to `target`.
+    fn at(self, target: &Target) -> Self;
+}
+
+macro_rules! at {
+    ($($request:ty),*) => {$(
+        impl At for $request {
+            fn at(self, target: &Target) -> Self {
+                self.cluster_id(&target.cluster_id)
+                    .project_id(&target.project_id)
+                    .region_id(&target.region_id)
+                    .db_name(&target.db_name)
+            }
+        }
+    )*};
+}
+
+at!(JobRequest, ListImportJobsRequest, BulkImportRequest);
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Output {
@@ -394,10 +436,7 @@ struct App {
     /// The transport S3 uploads go through.
     uploads: UreqTransport,
     output: Output,
-    cluster_id: String,
-    project_id: String,
-    region_id: String,
-    db_name: String,
+    target: Target,
 }
 
 fn main() -> ExitCode {
@@ -449,10 +488,7 @@ fn main() -> ExitCode {
         api,
         uploads,
         output,
-        cluster_id: cli.cluster_id.unwrap_or_default(),
-        project_id: cli.project_id.unwrap_or_default(),
-        region_id: cli.region_id.unwrap_or_default(),
-        db_name: cli.db_name.unwrap_or_default(),
+        target: cli.target,
     };
     let result = match cli.command {
         Command::List(args) => app.list(&args),
@@ -510,19 +546,12 @@ fn report(failure: &Failure) -> ExitCode {
 
 impl App {
     fn job(&self, job: &str) -> JobRequest {
-        JobRequest::new(job)
-            .cluster_id(&self.cluster_id)
-            .project_id(&self.project_id)
-            .region_id(&self.region_id)
-            .db_name(&self.db_name)
+        JobRequest::new(job).at(&self.target)
     }
 
     fn list(&self, args: &ListArgs) -> CliResult {
         let mut request = ListImportJobsRequest::new()
-            .cluster_id(&self.cluster_id)
-            .project_id(&self.project_id)
-            .region_id(&self.region_id)
-            .db_name(&self.db_name)
+            .at(&self.target)
             .collection_name(args.collection.clone().unwrap_or_default());
         if let Some(size) = args.page_size {
             request = request.page_size(size);
@@ -562,10 +591,7 @@ impl App {
     fn create(&self, args: &CreateArgs) -> CliResult {
         let groups = |v: &[String]| v.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>();
         let mut request = BulkImportRequest::new(&args.collection)
-            .cluster_id(&self.cluster_id)
-            .project_id(&self.project_id)
-            .region_id(&self.region_id)
-            .db_name(&self.db_name)
+            .at(&self.target)
             .partition_name(args.partition.clone().unwrap_or_default())
             .access_key(args.access_key.clone().unwrap_or_default())
             .secret_key(args.secret_key.clone().unwrap_or_default())
@@ -638,17 +664,14 @@ impl App {
             None => self
                 .api
                 .describe_collection(
-                    &DescribeCollectionRequest::new(&args.collection).db_name(&self.db_name),
+                    &DescribeCollectionRequest::new(&args.collection).db_name(&self.target.db_name),
                 )
                 .context(|| format!("describing collection {}", args.collection))?
                 .into_data(),
         };
         let builder = build_writer(&schema, args.format, staging, &args.writer);
         let mut request = BulkImportRequest::new(&args.collection)
-            .cluster_id(&self.cluster_id)
-            .project_id(&self.project_id)
-            .region_id(&self.region_id)
-            .db_name(&self.db_name)
+            .at(&self.target)
             .partition_name(args.partition.clone().unwrap_or_default());
         for (key, value) in &args.options {
             request = request.option(key, value);
@@ -717,7 +740,7 @@ impl App {
         }
         request = match (&args.volume, &s3_target) {
             (Some(volume), _) => request.volume_name(volume).data_paths(files),
-            (None, Some((endpoint, bucket))) if self.is_cloud() => request
+            (None, Some((endpoint, bucket))) if self.target.is_cloud() => request
                 .object_urls(
                     files
                         .iter()
@@ -738,11 +761,6 @@ impl App {
             &args.collection,
             args.wait.then_some(&args.wait_args),
         )
-    }
-
-    /// Whether the target is Zilliz Cloud (a cluster or a project is named).
-    fn is_cloud(&self) -> bool {
-        !self.cluster_id.is_empty() || !self.project_id.is_empty()
     }
 
     fn progress(&self, job: &str) -> CliResult {
