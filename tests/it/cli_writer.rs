@@ -215,7 +215,7 @@ fn keys_of(files: &[Vec<String>], prefix: &str, ext: &str) -> Vec<String> {
 fn write_every_format_from_a_file_and_from_stdin() {
     let dir = TempDir::created("formats");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(3));
+    let rows = dir.write_arg("rows.jsonl", jsonl(3));
     for format in ["parquet", "json", "jsonl", "csv", "numpy"] {
         let mut written: Vec<Vec<Vec<u8>>> = Vec::new();
         for source in ["file", "stdin"] {
@@ -321,7 +321,7 @@ fn write_reads_stdin_when_no_file_is_named_and_skips_blank_lines() {
 fn write_table_output_prints_one_group_a_line() {
     let dir = TempDir::created("table");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(4));
+    let rows = dir.write_arg("rows.jsonl", jsonl(4));
     let out_dir = dir.join("out");
     let out = bin(&[
         "write",
@@ -359,7 +359,7 @@ fn write_table_output_prints_one_group_a_line() {
 fn chunk_size_splits_the_rows_into_several_groups() {
     let dir = TempDir::created("chunks");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(5));
+    let rows = dir.write_arg("rows.jsonl", jsonl(5));
     let out_dir = dir.join("out");
     for (chunk_size, groups) in [("1", 5), ("100000", 1)] {
         let out = bin(&[
@@ -544,7 +544,7 @@ fn a_bad_row_exits_1_naming_the_row_and_the_field() {
 #[test]
 fn a_bad_schema_exits_2_and_a_missing_schema_file_is_named() {
     let dir = TempDir::created("bad-schema");
-    let rows = dir.write_arg("rows.jsonl", &jsonl(1));
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     let out_dir = dir.join("out");
     let write = |schema: &str| {
         bin(&[
@@ -636,7 +636,7 @@ fn import_to_s3_with_a_schema_file_reports_true_row_counts() {
     let dir = TempDir::created("import-file");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(7));
+    let rows = dir.write_arg("rows.jsonl", jsonl(7));
     let staging = dir.join("staging");
     let location = format!("s3://{BUCKET}/cli/books");
     let out = at(
@@ -798,7 +798,7 @@ fn import_without_wait_prints_the_create_reply_and_emulator_checks_the_format() 
     let dir = TempDir::created("import-no-wait");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(2));
+    let rows = dir.write_arg("rows.jsonl", jsonl(2));
     let location = format!("s3://{BUCKET}");
     let import = |format: &str| {
         at(
@@ -867,7 +867,7 @@ fn wrong_credentials_exit_1_and_never_show_a_secret() {
     let emulator = milvus_over(BUCKET);
     let dir = TempDir::created("wrong-creds");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(2));
+    let rows = dir.write_arg("rows.jsonl", jsonl(2));
     let location = format!("s3://{BUCKET}/denied");
     let base = [
         "import",
@@ -1001,7 +1001,7 @@ fn import_into_a_volume_sends_data_paths() {
     emulator.clear_requests();
     let dir = TempDir::created("volume");
     let tmp = TempDir::created("tmp");
-    let rows = dir.write_arg("rows.jsonl", &jsonl(4));
+    let rows = dir.write_arg("rows.jsonl", jsonl(4));
 
     // The default path in the volume is the collection's name; the schema is the server's.
     let out = at(
@@ -1112,7 +1112,7 @@ fn an_unknown_collection_exits_1_with_the_servers_message() {
         Emulator::start(EmulatorConfig::milvus().timing(Timing::PerPoll)).expect("emulator");
     let dir = TempDir::created("unknown");
     let tmp = TempDir::created("tmp");
-    let rows = dir.write_arg("rows.jsonl", &jsonl(1));
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     let out = at(
         &emulator,
         &[
@@ -1148,7 +1148,7 @@ fn import_usage_errors_exit_2_before_anything_is_sent() {
     let dir = TempDir::created("usage");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(1));
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     // An --s3 location without a bucket, or not an s3:// URL: one line, exit 2.
     for location in ["s3://", "s3:///prefix", "bucket/prefix", "https://bucket/x"] {
         let out = at(
@@ -1377,7 +1377,7 @@ fn refused_volume_credentials_exit_1_without_secrets() {
 fn write_with_a_closed_stderr_still_prints_the_files() {
     let dir = TempDir::created("closed-stderr");
     let schema = dir.write_arg("schema.json", SCHEMA);
-    let rows = dir.write_arg("rows.jsonl", &jsonl(3));
+    let rows = dir.write_arg("rows.jsonl", jsonl(3));
     let out_dir = dir.join("out");
     let out = bin(&[
         "write",

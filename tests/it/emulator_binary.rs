@@ -257,7 +257,7 @@ fn raw_http_like_curl() {
     // The same (keep-alive) connection: an unknown path is a plain-text 404.
     let reply = raw::exchange_on(
         &mut stream,
-        &format!(
+        format!(
             "GET /no/such/path HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             emulator.addr
         ),

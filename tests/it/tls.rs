@@ -230,7 +230,7 @@ fn custom_ca_is_trusted_alongside_the_builtin_roots() {
     list(&server.url, builder).expect("trusted by the CA bundle");
     // Also by path, and with the bundle replacing the built-in roots.
     let dir = TempDir::created("ca-path");
-    let ca_path = dir.write("ca.pem", &pki.ca.pem());
+    let ca_path = dir.write("ca.pem", pki.ca.pem());
     let builder = UreqTransport::builder()
         .ca_bundle_path(&ca_path)
         .replace_roots(true);
@@ -291,7 +291,7 @@ fn mutual_tls_accepts_the_right_client_certificate() {
     let dir = TempDir::created("identity");
     let both = dir.write(
         "client.pem",
-        &format!("{}{}", pki.client.cert_pem, pki.client.key_pem),
+        format!("{}{}", pki.client.cert_pem, pki.client.key_pem),
     );
     let builder = UreqTransport::builder()
         .ca_bundle_pem(pki.ca.pem())

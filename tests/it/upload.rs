@@ -272,7 +272,7 @@ fn wrong_credentials_are_a_clear_error_and_leave_nothing_behind() {
 
     // A single PUT and a multipart upload.
     let small = dir.write("small.json", b"{\"rows\":[]}");
-    let big = dir.write("big.json", &pseudo_random(12 * MIB, 2));
+    let big = dir.write("big.json", pseudo_random(12 * MIB, 2));
     for (storage, file) in [
         (&wrong_secret, &small),
         (&wrong_secret, &big),
