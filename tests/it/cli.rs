@@ -14,105 +14,15 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::common::cli::{run, run_env, Out, BIN, READ_VARS};
+
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob, Timing};
 use milvus_bulk_import::ImportJobState;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_milvus-import");
 const LIST: &str = "/v2/vectordb/jobs/import/list";
 const CREATE: &str = "/v2/vectordb/jobs/import/create";
 const CLUSTER: &str = "in01-cli";
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {self:#?}"))
-    }
-
-    /// stdout as a stream of JSON documents (`create --wait` prints two).
-    fn json_stream(&self) -> Vec<Value> {
-        serde_json::Deserializer::from_str(&self.stdout)
-            .into_iter::<Value>()
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-
-    #[track_caller]
-    fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "{self:#?}");
-        self
-    }
-
-    /// Asserts the exit code and that stderr is one line.
-    #[track_caller]
-    fn fails(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "{self:#?}");
-        if code != 2 {
-            assert_eq!(self.stderr.trim_end().lines().count(), 1, "{self:#?}");
-            assert!(self.stderr.starts_with("milvus-import: "), "{self:#?}");
-        }
-        self
-    }
-}
-
-/// Runs the binary with `args` (no inherited MILVUS_* / ZILLIZ_* variables), killed after 20 s.
-fn run_env(args: &[&str], env: &[(&str, &str)]) -> Out {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env_remove("MILVUS_URI")
-        .env_remove("MILVUS_TOKEN")
-        .env_remove("ZILLIZ_CLUSTER_ID")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().expect("the binary starts");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        stderr.read_to_string(&mut s).map(|_| s)
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("milvus-import {args:?} did not finish within 20 s");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    Out {
-        code: status.code().expect("exited, not killed by a signal"),
-        stdout: out_reader.join().unwrap().expect("stdout"),
-        stderr: err_reader.join().unwrap().expect("stderr"),
-    }
-}
-
-/// Runs `milvus-import --uri <emulator> <args>`.
-fn run(emulator: &Emulator, args: &[&str]) -> Out {
-    let uri = emulator.url();
-    let mut all = vec!["--uri", uri.as_str()];
-    all.extend_from_slice(args);
-    run_env(&all, &[])
-}
 
 fn milvus() -> Emulator {
     Emulator::start(EmulatorConfig::milvus().timing(Timing::PerPoll)).expect("emulator")
@@ -785,7 +695,7 @@ fn usage_errors_exit_2() {
     assert_eq!(out.code, 2, "{out:#?}");
     assert!(out.stderr.contains("--uri"), "{out:#?}");
     // A URI that is not a URL.
-    run_env(&["--uri", "127.0.0.1:19530", "list"], &[]).fails(2);
+    run_env(&["--uri", "127.0.0.1:19530", "list"], &[]).exits(2);
     // Nothing reached the server.
     assert!(emulator.requests().is_empty());
 }
@@ -896,16 +806,17 @@ impl Gate {
     }
 }
 
-/// A `milvus-import` child (no inherited MILVUS_* variables), killed and reaped on drop.
+/// A `milvus-import` child (none of [`READ_VARS`] inherited), killed and reaped on drop.
 struct Running(Child);
 
 impl Running {
     fn spawn(args: &[&str]) -> Running {
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        for var in READ_VARS {
+            command.env_remove(var);
+        }
+        let child = command
             .args(args)
-            .env_remove("MILVUS_URI")
-            .env_remove("MILVUS_TOKEN")
-            .env_remove("ZILLIZ_CLUSTER_ID")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1303,7 +1214,7 @@ fn durations_shorter_than_a_millisecond_are_usage_errors() {
 #[test]
 fn a_client_that_cannot_be_set_up_says_failed_once() {
     let out = run_env(&["--uri", "127.0.0.1:19530", "list"], &[]);
-    out.fails(2);
+    out.exits(2);
     assert!(
         out.stderr
             .starts_with("milvus-import: setting up the client failed: "),

@@ -10,15 +10,8 @@
 //! `TMPDIR` points at a per-test directory (so a default staging directory left behind
 //! shows), and every run is killed after 20 s.
 
-use crate::common::s3 as s3_server;
-
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
 use milvus_bulk_import::writer::CollectionSchema;
@@ -26,7 +19,10 @@ use milvus_bulk_import::{BulkImportApi, CreateVolumeRequest};
 use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_milvus-import");
+use crate::common::cli::{at, bin};
+use crate::common::s3 as s3_server;
+use crate::common::tempdir::{files_under, TempDir};
+
 const CREATE: &str = "/v2/vectordb/jobs/import/create";
 const DESCRIBE_COLLECTION: &str = "/v2/vectordb/collections/describe";
 const CLUSTER: &str = "in01-cli-writer";
@@ -35,250 +31,9 @@ const REGION: &str = "aws-us-west-2";
 const SESSION_TOKEN: &str = "session-token-Zq81xv";
 const WRONG_SECRET: &str = "wrong-secret-Yb7/kk+3";
 
-/// Variables the binary reads, removed from every run.
-const READ_VARS: [&str; 8] = [
-    "MILVUS_URI",
-    "MILVUS_TOKEN",
-    "ZILLIZ_CLUSTER_ID",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_ENDPOINT_URL",
-];
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A fresh, existing directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "mbi-cli-writer-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Writes `text` to `name` and returns its path as a string.
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        fs::write(&path, text).expect("write test file");
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Every file under `dir`, relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<String> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, base, out);
-            } else if let Ok(rel) = path.strip_prefix(base) {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    /// stdout as a stream of JSON documents (`import --wait` prints two).
-    fn json_stream(&self) -> Vec<Value> {
-        serde_json::Deserializer::from_str(&self.stdout)
-            .into_iter::<Value>()
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-
-    /// stdout as the batch files `write` prints.
-    fn batch_files(&self) -> Vec<Vec<String>> {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not the batch files ({e}): {self:#?}"))
-    }
-
-    #[track_caller]
-    fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "{self:#?}");
-        self
-    }
-
-    /// Asserts the exit code and that stderr is one `milvus-import: …` line; returns it.
-    #[track_caller]
-    fn fails(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "{self:#?}");
-        assert_eq!(self.stderr.trim_end().lines().count(), 1, "{self:#?}");
-        assert!(self.stderr.starts_with("milvus-import: "), "{self:#?}");
-        self.stderr.trim_end()
-    }
-
-    /// Asserts that none of `secrets` is in stdout or stderr.
-    #[track_caller]
-    fn hides(&self, secrets: &[&str]) -> &Self {
-        for secret in secrets {
-            assert!(
-                !self.stdout.contains(secret) && !self.stderr.contains(secret),
-                "{secret:?} shown: {self:#?}"
-            );
-        }
-        self
-    }
-}
-
-/// How to run the binary.
-struct Run<'a> {
-    args: Vec<String>,
-    env: Vec<(&'a str, String)>,
-    stdin: Option<Vec<u8>>,
-    tmp: Option<&'a Path>,
-    /// stderr is a pipe whose reader is already gone (`2>&-` in a shell, or a dead logger).
-    stderr_closed: bool,
-}
-
-fn bin(args: &[&str]) -> Run<'static> {
-    Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        env: Vec::new(),
-        stdin: None,
-        tmp: None,
-        stderr_closed: false,
-    }
-}
-
-/// `milvus-import --uri <emulator> <args>`.
-fn at(emulator: &Emulator, args: &[&str]) -> Run<'static> {
-    let mut run = bin(&["--uri", &emulator.url()]);
-    run.args.extend(args.iter().map(|s| s.to_string()));
-    run
-}
-
-impl<'a> Run<'a> {
-    fn env(mut self, key: &'a str, value: impl Into<String>) -> Self {
-        self.env.push((key, value.into()));
-        self
-    }
-
-    fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = Some(bytes.into());
-        self
-    }
-
-    /// The child's `TMPDIR` (where a default staging directory goes).
-    fn tmp(mut self, dir: &'a Path) -> Self {
-        self.tmp = Some(dir);
-        self
-    }
-
-    /// Gives the child a stderr whose reader has gone: every write to it fails (EPIPE).
-    fn stderr_closed(mut self) -> Self {
-        self.stderr_closed = true;
-        self
-    }
-
-    /// Runs it (without the variables it reads, unless given), killed after 20 s.
-    fn go(self) -> Out {
-        let mut command = Command::new(BIN);
-        command
-            .args(&self.args)
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped());
-        if self.stderr_closed {
-            // `io::pipe` is Rust 1.87; the test suite needs 1.92 anyway (the library, 1.85).
-            #[allow(clippy::incompatible_msrv)]
-            let (reader, writer) = std::io::pipe().expect("a pipe");
-            drop(reader);
-            command.stderr(writer);
-        } else {
-            command.stderr(Stdio::piped());
-        }
-        for var in READ_VARS {
-            command.env_remove(var);
-        }
-        if let Some(tmp) = self.tmp {
-            command.env("TMPDIR", tmp);
-        }
-        for (k, v) in &self.env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("the binary starts");
-        let writer = match (self.stdin, child.stdin.take()) {
-            (Some(bytes), Some(mut pipe)) => Some(thread::spawn(move || {
-                // The binary may exit before reading everything (a bad row): ignore EPIPE.
-                let _ = pipe.write_all(&bytes);
-            })),
-            _ => None,
-        };
-        let mut stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take();
-        let out_reader = thread::spawn(move || {
-            let mut s = String::new();
-            stdout.read_to_string(&mut s).map(|_| s)
-        });
-        let err_reader = thread::spawn(move || {
-            let mut s = String::new();
-            match stderr {
-                Some(mut stderr) => stderr.read_to_string(&mut s).map(|_| s),
-                None => Ok(s),
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("milvus-import {:?} did not finish within 20 s", self.args);
-            }
-            thread::sleep(Duration::from_millis(10));
-        };
-        if let Some(writer) = writer {
-            writer.join().unwrap();
-        }
-        Out {
-            code: status.code().expect("exited, not killed by a signal"),
-            stdout: out_reader.join().unwrap().expect("stdout"),
-            stderr: err_reader.join().unwrap().expect("stderr"),
-        }
-    }
-}
 
 /// The collection's schema as a REST `collections/describe` `data` object.
 const SCHEMA: &str = r#"{
@@ -458,9 +213,9 @@ fn keys_of(files: &[Vec<String>], prefix: &str, ext: &str) -> Vec<String> {
 
 #[test]
 fn write_every_format_from_a_file_and_from_stdin() {
-    let dir = TempDir::new("formats");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(3));
+    let dir = TempDir::created("formats");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(3));
     for format in ["parquet", "json", "jsonl", "csv", "numpy"] {
         let mut written: Vec<Vec<Vec<u8>>> = Vec::new();
         for source in ["file", "stdin"] {
@@ -537,8 +292,8 @@ fn write_every_format_from_a_file_and_from_stdin() {
 
 #[test]
 fn write_reads_stdin_when_no_file_is_named_and_skips_blank_lines() {
-    let dir = TempDir::new("stdin-default");
-    let schema = dir.file("schema.json", SCHEMA);
+    let dir = TempDir::created("stdin-default");
+    let schema = dir.write_arg("schema.json", SCHEMA);
     let out_dir = dir.join("out");
     let input = format!("\n{}\n   \n{}", row(0), row(1));
     let out = bin(&[
@@ -564,9 +319,9 @@ fn write_reads_stdin_when_no_file_is_named_and_skips_blank_lines() {
 
 #[test]
 fn write_table_output_prints_one_group_a_line() {
-    let dir = TempDir::new("table");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(4));
+    let dir = TempDir::created("table");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(4));
     let out_dir = dir.join("out");
     let out = bin(&[
         "write",
@@ -602,9 +357,9 @@ fn write_table_output_prints_one_group_a_line() {
 
 #[test]
 fn chunk_size_splits_the_rows_into_several_groups() {
-    let dir = TempDir::new("chunks");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(5));
+    let dir = TempDir::created("chunks");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(5));
     let out_dir = dir.join("out");
     for (chunk_size, groups) in [("1", 5), ("100000", 1)] {
         let out = bin(&[
@@ -643,8 +398,8 @@ fn chunk_size_splits_the_rows_into_several_groups() {
 
 #[test]
 fn float16_vectors_as_bytes_by_default_or_as_floats() {
-    let dir = TempDir::new("float16");
-    let schema = dir.file(
+    let dir = TempDir::created("float16");
+    let schema = dir.write_arg(
         "schema.json",
         r#"{"fields": [
             {"name": "id", "type": "Int64", "primaryKey": true},
@@ -652,7 +407,7 @@ fn float16_vectors_as_bytes_by_default_or_as_floats() {
             {"name": "bf16", "type": "BFloat16Vector", "params": [{"key": "dim", "value": "2"}]}
         ]}"#,
     );
-    let rows = dir.file(
+    let rows = dir.write_arg(
         "rows.jsonl",
         "{\"id\": 1, \"f16\": [0.5, -1.0], \"bf16\": [0.5, -1.0]}\n",
     );
@@ -722,8 +477,8 @@ fn float16_vectors_as_bytes_by_default_or_as_floats() {
 
 #[test]
 fn a_bad_row_exits_1_naming_the_row_and_the_field() {
-    let dir = TempDir::new("bad-row");
-    let schema = dir.file("schema.json", SCHEMA);
+    let dir = TempDir::created("bad-row");
+    let schema = dir.write_arg("schema.json", SCHEMA);
     let out_dir = dir.join("out");
     let write = |input: String| {
         bin(&[
@@ -788,8 +543,8 @@ fn a_bad_row_exits_1_naming_the_row_and_the_field() {
 
 #[test]
 fn a_bad_schema_exits_2_and_a_missing_schema_file_is_named() {
-    let dir = TempDir::new("bad-schema");
-    let rows = dir.file("rows.jsonl", &jsonl(1));
+    let dir = TempDir::created("bad-schema");
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     let out_dir = dir.join("out");
     let write = |schema: &str| {
         bin(&[
@@ -822,7 +577,7 @@ fn a_bad_schema_exits_2_and_a_missing_schema_file_is_named() {
             "Quaternion",
         ),
     ] {
-        let schema = dir.file(name, text);
+        let schema = dir.write_arg(name, text);
         let out = write(&schema);
         let line = out.fails(2);
         assert!(line.contains("invalid schema"), "{name}: {line}");
@@ -843,7 +598,7 @@ fn a_bad_schema_exits_2_and_a_missing_schema_file_is_named() {
     assert!(line.to_lowercase().contains("no such file"), "{line}");
 
     // A rows file that does not exist.
-    let schema = dir.file("schema.json", SCHEMA);
+    let schema = dir.write_arg("schema.json", SCHEMA);
     let out = bin(&[
         "write",
         "--schema",
@@ -878,10 +633,10 @@ fn import_to_s3_with_a_schema_file_reports_true_row_counts() {
     const BUCKET: &str = "cli-schema-file";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let dir = TempDir::new("import-file");
-    let tmp = TempDir::new("tmp");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(7));
+    let dir = TempDir::created("import-file");
+    let tmp = TempDir::created("tmp");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(7));
     let staging = dir.join("staging");
     let location = format!("s3://{BUCKET}/cli/books");
     let out = at(
@@ -962,8 +717,8 @@ fn import_with_the_schema_from_the_server_and_credentials_from_the_environment()
     const BUCKET: &str = "cli-schema-server";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let dir = TempDir::new("import-server");
-    let tmp = TempDir::new("tmp");
+    let dir = TempDir::created("import-server");
+    let tmp = TempDir::created("tmp");
     let location = format!("s3://{BUCKET}/from-env/");
     let out = at(
         &emulator,
@@ -1040,10 +795,10 @@ fn import_without_wait_prints_the_create_reply_and_emulator_checks_the_format() 
     const BUCKET: &str = "cli-no-wait";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let dir = TempDir::new("import-no-wait");
-    let tmp = TempDir::new("tmp");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(2));
+    let dir = TempDir::created("import-no-wait");
+    let tmp = TempDir::created("tmp");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(2));
     let location = format!("s3://{BUCKET}");
     let import = |format: &str| {
         at(
@@ -1110,9 +865,9 @@ fn wrong_credentials_exit_1_and_never_show_a_secret() {
     const BUCKET: &str = "cli-wrong-creds";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let dir = TempDir::new("wrong-creds");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(2));
+    let dir = TempDir::created("wrong-creds");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(2));
     let location = format!("s3://{BUCKET}/denied");
     let base = [
         "import",
@@ -1126,7 +881,7 @@ fn wrong_credentials_exit_1_and_never_show_a_secret() {
     let secrets = [WRONG_SECRET, SECRET_KEY, SESSION_TOKEN];
 
     // Flags, with a schema file: one line.
-    let tmp = TempDir::new("tmp");
+    let tmp = TempDir::created("tmp");
     let mut args = base.to_vec();
     args.extend([
         "--schema",
@@ -1150,7 +905,7 @@ fn wrong_credentials_exit_1_and_never_show_a_secret() {
     let local_leftovers = files_under(tmp.path());
 
     // The environment, --verbose, the schema from the server: the last line is the error.
-    let tmp_env = TempDir::new("tmp");
+    let tmp_env = TempDir::created("tmp");
     let mut args = vec!["--verbose"];
     args.extend(base);
     args.push(&rows);
@@ -1176,7 +931,7 @@ fn wrong_credentials_exit_1_and_never_show_a_secret() {
     assert!(out.stdout.is_empty(), "{out:#?}");
 
     // No credentials at all: refused as well.
-    let tmp_none = TempDir::new("tmp");
+    let tmp_none = TempDir::created("tmp");
     let mut args = base.to_vec();
     args.extend(["--schema", schema.as_str(), rows.as_str()]);
     let out = at(&emulator, &args).tmp(tmp_none.path()).go();
@@ -1244,9 +999,9 @@ fn import_into_a_volume_sends_data_paths() {
         .create_volume(&CreateVolumeRequest::new(PROJECT, REGION, "vol"))
         .expect("create volume");
     emulator.clear_requests();
-    let dir = TempDir::new("volume");
-    let tmp = TempDir::new("tmp");
-    let rows = dir.file("rows.jsonl", &jsonl(4));
+    let dir = TempDir::created("volume");
+    let tmp = TempDir::created("tmp");
+    let rows = dir.write_arg("rows.jsonl", jsonl(4));
 
     // The default path in the volume is the collection's name; the schema is the server's.
     let out = at(
@@ -1355,9 +1110,9 @@ fn import_into_a_volume_sends_data_paths() {
 fn an_unknown_collection_exits_1_with_the_servers_message() {
     let emulator =
         Emulator::start(EmulatorConfig::milvus().timing(Timing::PerPoll)).expect("emulator");
-    let dir = TempDir::new("unknown");
-    let tmp = TempDir::new("tmp");
-    let rows = dir.file("rows.jsonl", &jsonl(1));
+    let dir = TempDir::created("unknown");
+    let tmp = TempDir::created("tmp");
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     let out = at(
         &emulator,
         &[
@@ -1390,10 +1145,10 @@ fn an_unknown_collection_exits_1_with_the_servers_message() {
 #[test]
 fn import_usage_errors_exit_2_before_anything_is_sent() {
     let emulator = Emulator::start(EmulatorConfig::milvus()).expect("emulator");
-    let dir = TempDir::new("usage");
-    let tmp = TempDir::new("tmp");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(1));
+    let dir = TempDir::created("usage");
+    let tmp = TempDir::created("tmp");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(1));
     // An --s3 location without a bucket, or not an s3:// URL: one line, exit 2.
     for location in ["s3://", "s3:///prefix", "bucket/prefix", "https://bucket/x"] {
         let out = at(
@@ -1449,7 +1204,7 @@ fn import_usage_errors_exit_2_before_anything_is_sent() {
         assert!(out.stdout.is_empty());
     }
     // A bad schema file: exit 2 as for write.
-    let bad = dir.file("bad.json", r#"{"fields": []}"#);
+    let bad = dir.write_arg("bad.json", r#"{"fields": []}"#);
     let out = at(
         &emulator,
         &[
@@ -1477,9 +1232,9 @@ fn a_bad_row_in_import_exits_1_before_any_job_is_created() {
     const BUCKET: &str = "cli-bad-row";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let dir = TempDir::new("import-bad-row");
-    let tmp = TempDir::new("tmp");
-    let schema = dir.file("schema.json", SCHEMA);
+    let dir = TempDir::created("import-bad-row");
+    let tmp = TempDir::created("tmp");
+    let schema = dir.write_arg("schema.json", SCHEMA);
     let location = format!("s3://{BUCKET}/p");
     let input = format!("{}\n{}\n{}\n", row(0), row(1), json!({"id": 2}));
     let out = at(
@@ -1531,7 +1286,7 @@ fn import_to_s3_on_zilliz_cloud_sends_object_urls_and_the_credentials() {
             .collection("books", schema()),
     )
     .expect("emulator");
-    let tmp = TempDir::new("tmp");
+    let tmp = TempDir::created("tmp");
     let location = format!("s3://{BUCKET}/cloud");
     let out = at(
         &emulator,
@@ -1586,7 +1341,7 @@ fn refused_volume_credentials_exit_1_without_secrets() {
         .volumes()
         .create_volume(&CreateVolumeRequest::new(PROJECT, REGION, "vol"))
         .expect("create volume");
-    let tmp = TempDir::new("tmp");
+    let tmp = TempDir::created("tmp");
     for verbose in [false, true] {
         let mut args = vec!["--cluster-id", CLUSTER];
         if verbose {
@@ -1620,9 +1375,9 @@ fn refused_volume_credentials_exit_1_without_secrets() {
 
 #[test]
 fn write_with_a_closed_stderr_still_prints_the_files() {
-    let dir = TempDir::new("closed-stderr");
-    let schema = dir.file("schema.json", SCHEMA);
-    let rows = dir.file("rows.jsonl", &jsonl(3));
+    let dir = TempDir::created("closed-stderr");
+    let schema = dir.write_arg("schema.json", SCHEMA);
+    let rows = dir.write_arg("rows.jsonl", jsonl(3));
     let out_dir = dir.join("out");
     let out = bin(&[
         "write",
@@ -1649,7 +1404,7 @@ fn import_with_a_closed_stderr_creates_and_waits_for_the_job() {
     const BUCKET: &str = "cli-closed-stderr";
     let s3 = S3Server::start(&[BUCKET]);
     let emulator = milvus_over(BUCKET);
-    let tmp = TempDir::new("tmp");
+    let tmp = TempDir::created("tmp");
     let location = format!("s3://{BUCKET}/closed");
     let out = at(
         &emulator,
@@ -1659,7 +1414,7 @@ fn import_with_a_closed_stderr_creates_and_waits_for_the_job() {
             "--collection",
             "books",
             "--schema",
-            &TempDir::new("schema").file("schema.json", SCHEMA),
+            &TempDir::created("schema").write_arg("schema.json", SCHEMA),
             "--s3",
             &location,
             "--s3-endpoint",

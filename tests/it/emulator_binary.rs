@@ -5,12 +5,14 @@
 //! Every child process is owned by a [`Proc`], which kills and reaps it on drop, so a failing
 //! assertion never leaves an emulator running.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+use crate::common::raw;
 
 use milvus_bulk_import::{
     BulkImportApi, BulkImportRequest, Error, ImportJobState, JobRequest, ListImportJobsRequest,
@@ -204,63 +206,6 @@ fn run(args: &[&str]) -> (ExitStatus, String, String) {
     (status, proc.take_stdout(), proc.take_stderr())
 }
 
-/// One HTTP/1.1 reply, read off a raw socket.
-#[derive(Debug)]
-struct RawReply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl RawReply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Writes `request` and reads one reply: the head up to the blank line, then exactly
-/// `Content-Length` bytes of body.
-fn exchange(stream: &mut TcpStream, request: &str) -> RawReply {
-    stream.write_all(request.as_bytes()).expect("write request");
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).expect("status line");
-    let mut parts = status_line.trim_end().splitn(3, ' ');
-    assert_eq!(parts.next(), Some("HTTP/1.1"), "{status_line:?}");
-    let status = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line {status_line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("header line");
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').expect("header has a colon");
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let mut reply = RawReply {
-        status,
-        headers,
-        body: String::new(),
-    };
-    let len: usize = reply
-        .header("content-length")
-        .expect("Content-Length")
-        .parse()
-        .expect("numeric Content-Length");
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).expect("body");
-    reply.body = String::from_utf8(body).expect("UTF-8 body");
-    reply
-}
-
 /// Polls `job` until it is terminal (at most `polls` describes).
 fn poll_to_end(api: &BulkImportApi, job: &JobRequest, polls: usize) -> ImportJobState {
     for _ in 0..polls {
@@ -279,10 +224,7 @@ fn poll_to_end(api: &BulkImportApi, job: &JobRequest, polls: usize) -> ImportJob
 #[test]
 fn raw_http_like_curl() {
     let emulator = Running::start(&["--per-poll"]);
-    let mut stream = TcpStream::connect(emulator.addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = raw::connect(emulator.addr);
 
     // What `curl -s -X POST $URL/v2/vectordb/jobs/import/create -d '{...}'` sends.
     let body = r#"{"collectionName":"c","files":[["1.parquet"]]}"#;
@@ -293,7 +235,7 @@ fn raw_http_like_curl() {
         emulator.addr,
         body.len()
     );
-    let reply = exchange(&mut stream, &request);
+    let reply = raw::exchange_on(&mut stream, &request);
     assert_eq!(reply.status, 200, "{reply:?}");
     assert!(
         reply
@@ -313,9 +255,9 @@ fn raw_http_like_curl() {
     );
 
     // The same (keep-alive) connection: an unknown path is a plain-text 404.
-    let reply = exchange(
+    let reply = raw::exchange_on(
         &mut stream,
-        &format!(
+        format!(
             "GET /no/such/path HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             emulator.addr
         ),

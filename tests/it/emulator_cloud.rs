@@ -192,7 +192,7 @@ fn raw_error(emulator: &Emulator, path: &str, body: Value, code: i64) -> String 
     reply["message"].as_str().expect("a message").to_string()
 }
 
-/// One HTTP/1.1 exchange written by hand on a `TcpStream` (with `Authorization: Bearer KEY`):
+/// One raw HTTP/1.1 exchange through `common::raw` (with `Authorization: Bearer KEY`):
 /// returns the status, the head (lower case) and the body, which must match the reply's
 /// `Content-Length`.
 fn tcp_post(emulator: &Emulator, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {

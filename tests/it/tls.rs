@@ -5,11 +5,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::common::tempdir::TempDir;
 
 use milvus_bulk_import::{
     BulkImportApi, Error, ListImportJobsRequest, TransportErrorKind, UreqTransport,
@@ -228,8 +229,8 @@ fn custom_ca_is_trusted_alongside_the_builtin_roots() {
     let builder = UreqTransport::builder().ca_bundle_pem(pki.ca.pem());
     list(&server.url, builder).expect("trusted by the CA bundle");
     // Also by path, and with the bundle replacing the built-in roots.
-    let dir = TempDir::new("ca-path");
-    let ca_path = dir.write("ca.pem", &pki.ca.pem());
+    let dir = TempDir::created("ca-path");
+    let ca_path = dir.write("ca.pem", pki.ca.pem());
     let builder = UreqTransport::builder()
         .ca_bundle_path(&ca_path)
         .replace_roots(true);
@@ -287,10 +288,10 @@ fn mutual_tls_accepts_the_right_client_certificate() {
         .client_identity_pem(pki.client.cert_pem.clone(), pki.client.key_pem.clone());
     list(&server.url, builder).expect("client certificate accepted");
     // From files too, the key and certificate in one file.
-    let dir = TempDir::new("identity");
+    let dir = TempDir::created("identity");
     let both = dir.write(
         "client.pem",
-        &format!("{}{}", pki.client.cert_pem, pki.client.key_pem),
+        format!("{}{}", pki.client.cert_pem, pki.client.key_pem),
     );
     let builder = UreqTransport::builder()
         .ca_bundle_pem(pki.ca.pem())
@@ -438,11 +439,11 @@ fn build_rejects_unusable_client_identities() {
     assert!(text.contains("not valid PEM"), "{text}");
 
     // Files: a missing key file, a missing certificate file, a key file holding another key.
-    let dir = TempDir::new("bad-identity");
+    let dir = TempDir::created("bad-identity");
     let cert_path = dir.write("client.pem", &cert);
     let stray_path = dir.write("stray.key", &pki.stray_key_pem);
     let text = config_error(
-        UreqTransport::builder().client_identity_paths(&cert_path, dir.path("missing.key")),
+        UreqTransport::builder().client_identity_paths(&cert_path, dir.join("missing.key")),
         &secrets,
     );
     assert!(
@@ -450,7 +451,7 @@ fn build_rejects_unusable_client_identities() {
         "{text}"
     );
     let text = config_error(
-        UreqTransport::builder().client_identity_paths(dir.path("missing.pem"), &stray_path),
+        UreqTransport::builder().client_identity_paths(dir.join("missing.pem"), &stray_path),
         &secrets,
     );
     assert!(
@@ -565,37 +566,6 @@ fn build_checks_keys_of_every_encoding_and_refuses_what_rustls_cannot_use() {
         );
     }
     server.finish();
-}
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "milvus-bulk-import-tls-{name}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Keys rcgen cannot make (RSA with ring) or makes in only one encoding, from OpenSSL 3:

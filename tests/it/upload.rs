@@ -6,7 +6,6 @@
 use crate::common::s3 as s3_server;
 
 use crate::common::tempdir;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -71,13 +70,6 @@ fn local_files(file_type: BulkFileType, rows: &[serde_json::Value]) -> Vec<Vec<u
         .flatten()
         .map(|p| std::fs::read(p).unwrap())
         .collect()
-}
-
-fn write_file(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
-    std::fs::create_dir_all(dir.path()).unwrap();
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
 }
 
 /// Wraps a transport: counts requests by kind, the most part uploads in flight at once, and
@@ -206,7 +198,7 @@ fn multipart_upload_of_20_mib_sends_parts_in_parallel() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("multipart");
     let bytes = pseudo_random(20 * MIB + 12_345, 1);
-    let file = write_file(&dir, "big.parquet", &bytes);
+    let file = dir.write("big.parquet", &bytes);
     let spy = Spy::default();
     let storage = storage(&server.endpoint).transport(spy.wrap(|_| None));
     storage.upload_file(&file, "bulk_data/big.parquet").unwrap();
@@ -236,7 +228,7 @@ fn multipart_upload_of_20_mib_sends_parts_in_parallel() {
 
     // Under the threshold: one PUT.
     let spy = Spy::default();
-    let small = write_file(&dir, "small.json", &bytes[..MIB]);
+    let small = dir.write("small.json", &bytes[..MIB]);
     let storage = self::storage(&server.endpoint)
         .transport(spy.wrap(|_| None))
         .multipart_threshold(2 * MIB);
@@ -279,8 +271,8 @@ fn wrong_credentials_are_a_clear_error_and_leave_nothing_behind() {
     assert!(!staging.path().exists());
 
     // A single PUT and a multipart upload.
-    let small = write_file(&dir, "small.json", b"{\"rows\":[]}");
-    let big = write_file(&dir, "big.json", &pseudo_random(12 * MIB, 2));
+    let small = dir.write("small.json", b"{\"rows\":[]}");
+    let big = dir.write("big.json", pseudo_random(12 * MIB, 2));
     for (storage, file) in [
         (&wrong_secret, &small),
         (&wrong_secret, &big),
@@ -327,7 +319,7 @@ fn a_failed_multipart_upload_is_aborted() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("abort");
     let bytes = pseudo_random(20 * MIB, 3);
-    let file = write_file(&dir, "big.npy", &bytes);
+    let file = dir.write("big.npy", &bytes);
     let spy = Spy::default();
     // Part 3 is refused for good (a 400 that is not retried); the others go through.
     let transport = spy.wrap(|req| {
@@ -373,7 +365,7 @@ fn a_connection_cut_mid_part_is_retried_and_the_object_is_intact() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("cut");
     let bytes = pseudo_random(20 * MIB, 4);
-    let file = write_file(&dir, "big.parquet", &bytes);
+    let file = dir.write("big.parquet", &bytes);
 
     // Multipart: the first connection past 2 MiB of requests is cut inside a 5 MiB part.
     let proxy = CuttingProxy::start(server.addr, 2 * MIB);
@@ -385,7 +377,7 @@ fn a_connection_cut_mid_part_is_retried_and_the_object_is_intact() {
     assert!(server.leftovers().iter().all(|n| !n.starts_with(".upload")));
 
     // Single PUT: cut inside the body, sent again.
-    let small = write_file(&dir, "small.parquet", &bytes[..3 * MIB]);
+    let small = dir.write("small.parquet", &bytes[..3 * MIB]);
     let proxy = CuttingProxy::start(server.addr, MIB);
     storage(&proxy.endpoint)
         .upload_file(&small, "p/small.parquet")
@@ -413,7 +405,7 @@ fn the_server_checks_content_md5_and_a_damaged_body_is_sent_again() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("md5");
     let bytes = pseudo_random(100_000, 5);
-    let file = write_file(&dir, "1.json", &bytes);
+    let file = dir.write("1.json", &bytes);
     let damage_once = || {
         let damaged = Arc::new(AtomicUsize::new(0));
         move |req: &mut http::Request<Vec<u8>>| {

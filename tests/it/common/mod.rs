@@ -3,18 +3,21 @@
 //!
 //! - here: [`Recorder`], a transport that records requests and answers with a canned reply,
 //!   and [`replying`], a client on top of it;
+//! - [`cli`]: the `milvus-import` binary run as a subprocess, and the checks on its output;
 //! - [`raw`]: a raw HTTP/1.1 client on `std::net` for what the SDK cannot send;
 //! - [`server`]: a scripted HTTP/1.1 server on 127.0.0.1 for transport-level tests;
 //! - [`s3`]: a real S3 server (`s3s-fs`, verifying Signature V4) and a connection-cutting proxy;
-//! - [`tempdir`]: a temporary directory removed on drop.
+//! - [`tempdir`]: a temporary directory removed on drop, and what a directory holds.
 
+#[cfg(all(feature = "cli", feature = "emulator"))]
+pub mod cli;
 #[cfg(all(feature = "emulator", feature = "ureq"))]
 pub mod raw;
 #[cfg(all(feature = "writer", feature = "ureq"))]
 pub mod s3;
 #[cfg(feature = "ureq")]
 pub mod server;
-#[cfg(feature = "writer")]
+#[cfg(any(feature = "writer", feature = "ureq"))]
 pub mod tempdir;
 
 use std::sync::{Arc, Mutex};

@@ -107,13 +107,23 @@ pub fn read_one(stream: &mut TcpStream) -> String {
     let head = String::from_utf8(reply).unwrap();
     let len: usize = head
         .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .expect("Content-Length")
+        .1
+        .trim()
         .parse()
-        .unwrap();
+        .expect("numeric Content-Length");
     let mut body = vec![0; len];
     stream.read_exact(&mut body).unwrap();
     head + &String::from_utf8(body).unwrap()
+}
+
+/// Writes `request` as is on an open (keep-alive) connection and reads one reply off it (see
+/// [`read_one`]), checked by [`Reply::parse`]; the connection stays usable for the next one.
+pub fn exchange_on(stream: &mut TcpStream, request: impl AsRef<[u8]>) -> Reply {
+    stream.write_all(request.as_ref()).expect("send");
+    Reply::parse(read_one(stream).as_bytes())
 }
 
 /// A whole reply read off the socket.
