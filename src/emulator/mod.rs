@@ -126,7 +126,7 @@ use std::time::Duration;
 use self::jobs::{NewJob, Stage};
 use self::server::Server;
 use self::service::Service;
-use crate::secret::REDACTED;
+use crate::secret::Secret;
 use crate::ImportJobState;
 
 /// Which server the emulator behaves like.
@@ -165,7 +165,7 @@ pub struct EmulatorConfig {
 pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     /// `user:password` (Milvus) or the API key (cloud); `None` accepts anything.
-    pub(crate) credential: Option<String>,
+    pub(crate) credential: Option<Secret>,
     pub(crate) timing: Timing,
     pub(crate) fail_marker: String,
     pub(crate) rows_per_file: u64,
@@ -231,13 +231,13 @@ impl EmulatorConfig {
 
     /// Milvus: require `Authorization: Bearer user:password` (HTTP 401, code 1800, otherwise).
     pub fn auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.inner.credential = Some(format!("{}:{}", user.into(), password.into()));
+        self.inner.credential = Some(Secret::new(format!("{}:{}", user.into(), password.into())));
         self
     }
 
     /// Zilliz Cloud: require `Authorization: Bearer key` (code 21119 otherwise).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.inner.credential = Some(key.into());
+        self.inner.credential = Some(Secret::new(key));
         self
     }
 
@@ -387,7 +387,7 @@ impl fmt::Debug for EmulatorConfig {
         let mut f = f.debug_struct("EmulatorConfig");
         f.field("addr", &self.addr)
             .field("flavor", &c.flavor)
-            .field("credential", &c.credential.as_ref().map(|_| REDACTED))
+            .field("credential", &c.credential)
             .field("timing", &c.timing)
             .field("fail_marker", &c.fail_marker)
             .field("rows_per_file", &c.rows_per_file)

@@ -14,6 +14,7 @@ use super::collections::Collections;
 use super::files;
 use super::jobs::{Jobs, NewJob, Stage};
 use super::{Config, Flavor, RecordedRequest, Timing};
+use crate::secret::Secret;
 
 /// One request as the server read it.
 pub(crate) struct Incoming {
@@ -447,7 +448,7 @@ impl Service {
     }
 
     fn authenticate(&self, headers: &HeaderMap) -> Option<Reply> {
-        let expected = self.config.credential.as_deref()?;
+        let expected = self.config.credential.as_ref().map(Secret::secret)?;
         let given = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
