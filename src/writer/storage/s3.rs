@@ -27,6 +27,7 @@ use super::Remote;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::redact::Secrets;
 use crate::retry::{parse_retry_after, Retries, RetryPolicy};
+use crate::secret::Secret;
 use crate::transport::Transport;
 
 const MIB: u64 = 1 << 20;
@@ -119,9 +120,9 @@ const USER_AGENT: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VERSION"
 pub struct S3Storage {
     endpoint: String,
     bucket: String,
-    access_key: String,
-    secret_key: String,
-    session_token: Option<String>,
+    access_key: Secret,
+    secret_key: Secret,
+    session_token: Option<Secret>,
     region: String,
     virtual_hosted: bool,
     transport: Option<Arc<dyn Transport>>,
@@ -141,8 +142,8 @@ impl S3Storage {
         S3Storage {
             endpoint: endpoint_url.into(),
             bucket: bucket.into(),
-            access_key: String::new(),
-            secret_key: String::new(),
+            access_key: Secret::default(),
+            secret_key: Secret::default(),
             session_token: None,
             region: "us-east-1".to_string(),
             virtual_hosted: false,
@@ -162,15 +163,15 @@ impl S3Storage {
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
     ) -> Self {
-        self.access_key = access_key.into();
-        self.secret_key = secret_key.into();
+        self.access_key = Secret::new(access_key);
+        self.secret_key = Secret::new(secret_key);
         self.client = OnceLock::new();
         self
     }
 
     /// The session token of temporary credentials (AWS STS), sent as `X-Amz-Security-Token`.
     pub fn session_token(mut self, token: impl Into<String>) -> Self {
-        self.session_token = Some(token.into());
+        self.session_token = Some(Secret::new(token));
         self.client = OnceLock::new();
         self
     }
@@ -315,11 +316,14 @@ impl S3Storage {
                     "a session token needs the access key and secret key".into(),
                 ))
             }
-            (false, false, None) => Some(Credentials::new(&self.access_key, &self.secret_key)),
+            (false, false, None) => Some(Credentials::new(
+                self.access_key.secret(),
+                self.secret_key.secret(),
+            )),
             (false, false, Some(token)) => Some(Credentials::new_with_token(
-                &self.access_key,
-                &self.secret_key,
-                token,
+                self.access_key.secret(),
+                self.secret_key.secret(),
+                token.secret(),
             )),
             _ => {
                 return Err(config(
@@ -347,9 +351,9 @@ impl S3Storage {
             None => default_transport()?,
         };
         let secrets = Secrets::new([
-            self.access_key.as_str(),
-            self.secret_key.as_str(),
-            self.session_token.as_deref().unwrap_or(""),
+            self.access_key.secret(),
+            self.secret_key.secret(),
+            self.session_token.as_ref().map_or("", Secret::secret),
         ]);
         Ok(S3Client {
             bucket,
@@ -392,15 +396,14 @@ fn shown_endpoint(endpoint: &str) -> String {
 
 impl fmt::Debug for S3Storage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |s: &str| if s.is_empty() { "" } else { "***" };
         f.debug_struct("S3Storage")
             .field("endpoint", &shown_endpoint(&self.endpoint))
             .field("bucket", &self.bucket)
             .field("region", &self.region)
             .field("virtual_hosted_style", &self.virtual_hosted)
-            .field("access_key", &hidden(&self.access_key))
-            .field("secret_key", &hidden(&self.secret_key))
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .field("access_key", &self.access_key)
+            .field("secret_key", &self.secret_key)
+            .field("session_token", &self.session_token)
             .field(
                 "transport",
                 &if self.transport.is_some() {

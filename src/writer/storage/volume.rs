@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::s3::{S3Client, S3Storage};
 use super::Remote;
 use crate::error::{Error, TransportError};
+use crate::secret::Secret;
 use crate::transport::Transport;
 use crate::volume::volume_dir;
 use crate::{BulkImportApi, VolumeApi, VolumeCredentials};
@@ -102,7 +103,7 @@ pub struct VolumeStorage {
 /// Where the REST client comes from.
 #[derive(Clone)]
 enum Source {
-    Settings { endpoint: String, api_key: String },
+    Settings { endpoint: String, api_key: Secret },
     Api(VolumeApi),
 }
 
@@ -131,7 +132,7 @@ impl VolumeStorage {
         Self::with_source(
             Source::Settings {
                 endpoint: cloud_endpoint.into(),
-                api_key: api_key.into(),
+                api_key: Secret::new(api_key),
             },
             volume_name.into(),
         )
@@ -173,7 +174,7 @@ impl VolumeStorage {
             Source::Api(api) => api.clone(),
             Source::Settings { endpoint, api_key } => VolumeApi::new(
                 BulkImportApi::builder(endpoint.as_str())
-                    .api_key(api_key.as_str())
+                    .api_key(api_key.secret())
                     .build()?,
             ),
         };
@@ -373,10 +374,9 @@ impl fmt::Debug for VolumeStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("VolumeStorage");
         match &self.source {
-            Source::Settings { endpoint, api_key } => s.field("cloud_endpoint", endpoint).field(
-                "api_key",
-                &if api_key.is_empty() { "" } else { "<redacted>" },
-            ),
+            Source::Settings { endpoint, api_key } => s
+                .field("cloud_endpoint", endpoint)
+                .field("api_key", api_key),
             Source::Api(api) => s.field("api", api.api()),
         };
         let applied = self.state.lock().unwrap_or_else(|p| p.into_inner());
