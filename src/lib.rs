@@ -266,11 +266,11 @@ pub use pages::ImportJobPages;
 pub use request::DescribeCollectionRequest;
 pub use request::{BulkImportRequest, JobRequest, ListImportJobsRequest};
 pub use response::{ApiResponse, Response};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 pub use transport::ureq::{UreqTransport, UreqTransportBuilder};
-pub use retry::RetryPolicy;
-pub use secret::Secret;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use transport::MockTransport;
