@@ -278,6 +278,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, connections: Arc<Mute
             first_byte: None,
             in_head: true,
             held: 0,
+            read_timeout: POLL,
         };
         let spawned = thread::Builder::new()
             .name("import-emulator-conn".into())
@@ -311,6 +312,9 @@ struct Connection {
     in_head: bool,
     /// Bytes of [`Shared::buffered`] this connection holds.
     held: usize,
+    /// The socket's read timeout: [`POLL`], or less when the deadline is nearer, so that a
+    /// connection is closed at its deadline, not up to a poll later (the longest idle go first).
+    read_timeout: Duration,
 }
 
 impl Drop for Connection {
@@ -444,8 +448,14 @@ impl Connection {
                 return Ok(false);
             }
             let now = Instant::now();
-            if now >= self.deadline() {
+            let deadline = self.deadline();
+            if now >= deadline {
                 return Ok(false);
+            }
+            let wait = (deadline - now).clamp(Duration::from_millis(1), POLL);
+            if wait != self.read_timeout {
+                self.stream.set_read_timeout(Some(wait))?;
+                self.read_timeout = wait;
             }
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Ok(false),

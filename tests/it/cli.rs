@@ -15,13 +15,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::cli::{run, run_env, Out, BIN, READ_VARS};
+use crate::common::paths::{CREATE, LIST};
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob, Timing};
 use milvus_bulk_import::ImportJobState;
 use serde_json::{json, Value};
 
-const LIST: &str = "/v2/vectordb/jobs/import/list";
-const CREATE: &str = "/v2/vectordb/jobs/import/create";
 const CLUSTER: &str = "in01-cli";
 
 fn milvus() -> Emulator {

@@ -17,18 +17,13 @@ use milvus_bulk_import::{
 };
 use serde_json::{json, Value};
 
+use crate::common::paths::{ABORT, COMMIT, CREATE, DESCRIBE, LIST};
 use crate::common::raw::post_json;
 
 const CLUSTER: &str = "in01-abc";
 const KEY: &str = "cloud-api-key";
 /// Generous enough for a slow machine; bounds every exchange so that no test can hang.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-const CREATE: &str = "/v2/vectordb/jobs/import/create";
-const DESCRIBE: &str = "/v2/vectordb/jobs/import/describe";
-const LIST: &str = "/v2/vectordb/jobs/import/list";
-const COMMIT: &str = "/v2/vectordb/jobs/import/commit";
-const ABORT: &str = "/v2/vectordb/jobs/import/abort";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -16,10 +16,9 @@ use milvus_bulk_import::{
     BulkImportApi, BulkImportRequest, ImportJobState, JobRequest, ListImportJobsRequest,
 };
 
+use crate::common::paths::{CREATE, LIST};
 use crate::common::raw::{self, read_all};
 
-const CREATE: &str = "/v2/vectordb/jobs/import/create";
-const LIST: &str = "/v2/vectordb/jobs/import/list";
 /// Socket timeouts: a stuck exchange fails instead of hanging.
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// The emulator's connection cap.

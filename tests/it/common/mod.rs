@@ -4,6 +4,7 @@
 //! - here: [`Recorder`], a transport that records requests and answers with a canned reply,
 //!   and [`replying`], a client on top of it;
 //! - [`cli`]: the `milvus-import` binary run as a subprocess, and the checks on its output;
+//! - [`paths`]: the import-job endpoints;
 //! - [`raw`]: a raw HTTP/1.1 client on `std::net` for what the SDK cannot send;
 //! - [`server`]: a scripted HTTP/1.1 server on 127.0.0.1 for transport-level tests;
 //! - [`s3`]: a real S3 server (`s3s-fs`, verifying Signature V4) and a connection-cutting proxy;
@@ -11,6 +12,8 @@
 
 #[cfg(all(feature = "cli", feature = "emulator"))]
 pub mod cli;
+#[cfg(all(feature = "emulator", feature = "ureq"))]
+pub mod paths;
 #[cfg(all(feature = "emulator", feature = "ureq"))]
 pub mod raw;
 #[cfg(all(feature = "writer", feature = "ureq"))]

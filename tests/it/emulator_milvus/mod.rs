@@ -33,16 +33,12 @@ use milvus_bulk_import::{
 use serde_json::{json, Map, Value};
 
 use crate::common;
+use crate::common::paths::{ABORT, COMMIT, CREATE, DESCRIBE, LIST};
 use crate::common::raw::Reply;
 
 use ImportJobState::{Committing, Completed, Failed, Importing, Pending, Uncommitted};
 
-const CREATE: &str = "/v2/vectordb/jobs/import/create";
-const DESCRIBE: &str = "/v2/vectordb/jobs/import/describe";
 const GET_PROGRESS: &str = "/v2/vectordb/jobs/import/get_progress";
-const LIST: &str = "/v2/vectordb/jobs/import/list";
-const COMMIT: &str = "/v2/vectordb/jobs/import/commit";
-const ABORT: &str = "/v2/vectordb/jobs/import/abort";
 
 /// Connect/read timeout of every client here: a stuck call fails instead of hanging.
 const TIMEOUT: Duration = Duration::from_secs(10);
