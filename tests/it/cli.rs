@@ -991,6 +991,15 @@ fn list_all_ends_with_an_error_when_the_page_bound_trips() {
     );
     let fetched = pages.load(Ordering::SeqCst);
     assert!((2..=1_001).contains(&fetched), "{fetched} pages fetched");
+    // Exactly the bound, and the error says so.
+    assert_eq!(fetched, 1000, "{fetched} pages fetched");
+    assert!(
+        out.stderr
+            .contains("listing stopped after 1000 pages (1000 jobs)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("\"job-1000\""));
     // What arrived was printed as it came; the array is left unclosed, so jq fails rather
     // than take part of the list for all of it.
     assert!(

@@ -181,8 +181,9 @@ fn the_total_budget_bounds_the_retries() {
 #[test]
 fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
     let server = Server::start(vec![silent(), silent(), silent(), silent()]);
+    // Three silent attempts of 500 ms each would take 1.5 s: only the deadline ends it sooner.
     let api = BulkImportApi::builder(server.url())
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_millis(500))
         .deadline(Duration::from_millis(700))
         .retry(quick())
         .build()
@@ -194,6 +195,8 @@ fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
     let took = started.elapsed();
     assert!(err.is_timeout(), "{err:?}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(took < Duration::from_millis(1200), "the deadline was not kept: {took:?}");
+    assert!(err.attempts() <= 2, "{err:?}");
 }
 
 #[test]
