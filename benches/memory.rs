@@ -15,26 +15,9 @@ use std::sync::{Arc, Mutex};
 use milvus_bulk_import::{http, BulkImportApi, FnTransport, ListImportJobsRequest};
 mod common;
 
-use common::{list_reply, ListEnvelope};
+use common::{list_reply, status_bytes, ListEnvelope};
 
 const RECORDS: usize = 100_000;
-
-/// A field of `/proc/self/status`, in bytes.
-fn status_bytes(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
-}
 
 /// Runs one case in this process and prints `case bytes peak`.
 fn child(case: &str) {

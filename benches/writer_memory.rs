@@ -18,10 +18,12 @@ use std::time::Instant;
 
 use milvus_bulk_import::writer::{BulkWriter, CollectionSchema, DataType, FieldSchema};
 
+mod common;
 #[path = "common/rows.rs"]
 mod rows;
 
-use rows::{status_bytes, RowRef, XorShift, DIM};
+use common::status_bytes;
+use rows::{RowRef, XorShift, DIM};
 
 const CHUNK_SIZE: usize = 64 << 20;
 const MIB: f64 = (1u64 << 20) as f64;

@@ -99,3 +99,20 @@ pub struct Detail {
     pub imported_rows: u64,
     pub total_rows: u64,
 }
+
+/// A field of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in bytes; Linux only.
+pub fn status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}

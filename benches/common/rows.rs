@@ -137,20 +137,3 @@ pub fn columns(rows: &[Row]) -> Columns {
 pub fn pymilvus_row_size(title: &str) -> u64 {
     8 + 4 * DIM as u64 + title.chars().count() as u64 + 4
 }
-
-/// A field of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in bytes; Linux only.
-pub fn status_bytes(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
-}

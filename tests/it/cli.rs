@@ -282,6 +282,7 @@ fn create_on_cloud_with_object_urls_and_volume_keeps_secrets_out_of_output() {
     assert_eq!(body["secretKey"], "very-secret-key");
     assert_eq!(body["token"], "session-tok");
     assert!(!out.stdout.contains("very-secret-key") && !out.stderr.contains("very-secret-key"));
+    out.hides(&["very-secret-key", "session-tok"]);
 
     let volume = run(
         &emulator,
@@ -561,7 +562,9 @@ fn verbose_prints_each_request_without_the_token() {
         .parse()
         .unwrap();
     assert!(ms >= 0.0);
+    assert!(ms < 20_000.0, "{line}");
     assert!(!out.stderr.contains("s3cr3t"));
+    out.hides(&["s3cr3t"]);
 
     // Token from the environment, a verbose failure: still no token anywhere.
     let uri = emulator.url();
@@ -574,6 +577,7 @@ fn verbose_prints_each_request_without_the_token() {
         .stderr
         .starts_with("POST /v2/vectordb/jobs/import/describe 200 "));
     assert!(!out.stderr.contains("s3cr3t") && !out.stdout.contains("s3cr3t"));
+    out.hides(&["s3cr3t"]);
 }
 
 #[test]
@@ -591,6 +595,7 @@ fn wrong_token_exits_1_with_a_hint() {
         "{out:#?}"
     );
     assert!(!out.stderr.contains("wrong-pw") && !out.stderr.contains("right-pw"));
+    out.hides(&["wrong-pw", "right-pw"]);
     assert!(out.stdout.is_empty());
     // No token at all: the same.
     run(&emulator, &["list"]).fails(1);

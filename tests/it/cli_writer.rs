@@ -20,10 +20,10 @@ use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
 use serde_json::{json, Value};
 
 use crate::common::cli::{at, bin};
+use crate::common::paths::CREATE;
 use crate::common::s3 as s3_server;
 use crate::common::tempdir::{files_under, TempDir};
 
-const CREATE: &str = "/v2/vectordb/jobs/import/create";
 const DESCRIBE_COLLECTION: &str = "/v2/vectordb/collections/describe";
 const CLUSTER: &str = "in01-cli-writer";
 const PROJECT: &str = "proj-cli";
@@ -1098,6 +1098,10 @@ fn import_into_a_volume_sends_data_paths() {
     .go();
     let line = out.fails(1);
     assert!(line.contains("96101") || line.contains("nope"), "{line}");
+    assert!(
+        line.contains("96101") && line.contains("Volume nope not found"),
+        "{line}"
+    );
     assert_eq!(create_bodies(&emulator).len(), 1);
     assert!(files_under(tmp.path()).is_empty());
 }

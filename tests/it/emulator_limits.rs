@@ -359,6 +359,10 @@ fn jobs_are_capped_at_10000_dropping_the_oldest_finished_one() {
     );
     assert_eq!(emulator.job_state(&pending), Some(ImportJobState::Pending));
     assert!(api.get_import_progress(&JobRequest::new(&first)).is_err());
+    let gone = api
+        .get_import_progress(&JobRequest::new(&first))
+        .unwrap_err();
+    assert_eq!(gone.api_code(), Some(2100), "{gone:?}");
     assert_eq!(listed.records.last().unwrap().job_id, created);
 }
 

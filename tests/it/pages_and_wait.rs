@@ -64,6 +64,12 @@ fn all_pages_of_the_cloud_yield_every_job_once() {
                 "n={n} page_size={page_size}: {pages} requests"
             );
             assert!(pages >= 1);
+            let expected_pages = if n > 0 && n % page_size as usize == 0 {
+                full
+            } else {
+                full + 1
+            };
+            assert_eq!(pages, expected_pages, "n={n} page_size={page_size}");
         }
     }
 }
