@@ -11,7 +11,7 @@
 //! shows), and every run is killed after 20 s.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
 use milvus_bulk_import::writer::CollectionSchema;
@@ -156,27 +156,13 @@ fn read_back(format: &str, path: &str) -> Vec<Value> {
     }
 }
 
-/// The directory an `S3Server` keeps `bucket` in (its filesystem root joined with the bucket):
-/// the emulator's data root. `S3Server` does not expose its root, so it is found by the
-/// server's naming (`<tmp>/mbi-s3s-<pid>-<n>/`) and the test's unique bucket name.
-fn bucket_dir(bucket: &str) -> PathBuf {
-    let prefix = format!("mbi-s3s-{}-", std::process::id());
-    fs::read_dir(std::env::temp_dir())
-        .expect("temp dir")
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|e| e.path().join(bucket))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| panic!("no S3 server directory holds bucket {bucket}"))
-}
-
 /// A Milvus-flavor emulator knowing `books`, reading its files from `bucket` of `s3`.
-fn milvus_over(bucket: &str) -> Emulator {
+fn milvus_over(s3: &S3Server, bucket: &str) -> Emulator {
     Emulator::start(
         EmulatorConfig::milvus()
             .timing(Timing::PerPoll)
             .collection("books", schema())
-            .data_root(bucket_dir(bucket)),
+            .data_root(s3.bucket_dir(bucket)),
     )
     .expect("emulator")
 }
@@ -632,7 +618,7 @@ fn a_bad_schema_exits_2_and_a_missing_schema_file_is_named() {
 fn import_to_s3_with_a_schema_file_reports_true_row_counts() {
     const BUCKET: &str = "cli-schema-file";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let dir = TempDir::created("import-file");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
@@ -716,7 +702,7 @@ fn import_to_s3_with_a_schema_file_reports_true_row_counts() {
 fn import_with_the_schema_from_the_server_and_credentials_from_the_environment() {
     const BUCKET: &str = "cli-schema-server";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let dir = TempDir::created("import-server");
     let tmp = TempDir::created("tmp");
     let location = format!("s3://{BUCKET}/from-env/");
@@ -794,7 +780,7 @@ fn import_with_the_schema_from_the_server_and_credentials_from_the_environment()
 fn import_without_wait_prints_the_create_reply_and_emulator_checks_the_format() {
     const BUCKET: &str = "cli-no-wait";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let dir = TempDir::created("import-no-wait");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
@@ -864,7 +850,7 @@ fn import_without_wait_prints_the_create_reply_and_emulator_checks_the_format() 
 fn wrong_credentials_exit_1_and_never_show_a_secret() {
     const BUCKET: &str = "cli-wrong-creds";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let dir = TempDir::created("wrong-creds");
     let schema = dir.write_arg("schema.json", SCHEMA);
     let rows = dir.write_arg("rows.jsonl", jsonl(2));
@@ -1235,7 +1221,7 @@ fn import_usage_errors_exit_2_before_anything_is_sent() {
 fn a_bad_row_in_import_exits_1_before_any_job_is_created() {
     const BUCKET: &str = "cli-bad-row";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let dir = TempDir::created("import-bad-row");
     let tmp = TempDir::created("tmp");
     let schema = dir.write_arg("schema.json", SCHEMA);
@@ -1407,7 +1393,7 @@ fn import_with_a_closed_stderr_creates_and_waits_for_the_job() {
     // The "wrote and uploaded" line and the progress lines go nowhere; the import goes on.
     const BUCKET: &str = "cli-closed-stderr";
     let s3 = S3Server::start(&[BUCKET]);
-    let emulator = milvus_over(BUCKET);
+    let emulator = milvus_over(&s3, BUCKET);
     let tmp = TempDir::created("tmp");
     let location = format!("s3://{BUCKET}/closed");
     let out = at(

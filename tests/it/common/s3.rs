@@ -79,14 +79,19 @@ impl S3Server {
         }
     }
 
+    /// The directory `bucket` is kept in (an emulator's data root reads the objects there).
+    pub fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
     /// The bytes of `bucket/key`, if the object exists.
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.root.join(bucket).join(key)).ok()
+        std::fs::read(self.bucket_dir(bucket).join(key)).ok()
     }
 
     /// Every object in `bucket` (keys relative to it, sorted).
     pub fn objects(&self, bucket: &str) -> Vec<String> {
-        super::tempdir::files_under(&self.root.join(bucket))
+        super::tempdir::files_under(&self.bucket_dir(bucket))
     }
 
     /// What unfinished multipart uploads and half-written files s3s-fs keeps in its root
