@@ -334,46 +334,17 @@ fn wait_polls_through_passing_failures_and_stops_on_real_ones() {
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::thread;
 
-use common::server::{json_reply, Server};
+use common::server::{custom, json_reply, wait_for_hangup, Server};
 
-/// A server on 127.0.0.1 that accepts every connection, reads the request, and then runs
-/// `behave` on the socket (for at most 30 s, or until the client hangs up).
-fn hostile_server(behave: fn(&mut TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
-                let mut buf = [0u8; 4096];
-                let mut head = Vec::new();
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                behave(&mut stream);
-            });
-        }
-    });
-    url
-}
-
-/// Says nothing, keeps the connection open.
-fn silent(stream: &mut TcpStream) {
-    let mut buf = [0u8; 1024];
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-    }
+/// A server on 127.0.0.1 that reads each request and then runs `behave` on the socket (until
+/// the client hangs up or the socket times out). Eight connections are scripted, more than a
+/// wait's retries and polls open.
+fn hostile_server(behave: fn(&mut TcpStream)) -> Server {
+    Server::start((0..8).map(|_| custom(behave)).collect())
 }
 
 /// Sends a status line and headers promising a body, then one byte of it every 100 ms (so no
@@ -400,12 +371,12 @@ fn dripping(stream: &mut TcpStream) {
 #[test]
 fn a_wait_timeout_cuts_off_a_poll_to_a_silent_or_dripping_server() {
     for (name, behave) in [
-        ("silent", silent as fn(&mut TcpStream)),
+        ("silent", wait_for_hangup as fn(&mut TcpStream)),
         ("dripping", dripping),
     ] {
-        let url = hostile_server(behave);
+        let server = hostile_server(behave);
         // The default client: 20 s read timeout, three attempts.
-        let api = BulkImportApi::new(&url, "").unwrap();
+        let api = BulkImportApi::new(server.url(), "").unwrap();
         let started = Instant::now();
         let err = api
             .wait_for_import(
@@ -427,8 +398,8 @@ fn a_wait_timeout_cuts_off_a_poll_to_a_silent_or_dripping_server() {
 fn a_poll_never_outlives_the_wait_even_with_a_short_interval() {
     // The first poll times out after 700 ms; the second starts with 300 ms left and is cut
     // off when they are up, not 700 ms later.
-    let url = hostile_server(silent);
-    let api = BulkImportApi::builder(&url)
+    let server = hostile_server(wait_for_hangup);
+    let api = BulkImportApi::builder(server.url())
         .timeout(Duration::from_millis(700))
         .retry(RetryPolicy::none())
         .build()
