@@ -8,14 +8,14 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::cli::{run, run_env, Out, BIN, READ_VARS};
+use crate::common::cli::{bin, run, run_env, Out, Running};
 use crate::common::paths::{CREATE, LIST};
+use crate::common::server::read_request;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, SeedJob, Timing};
 use milvus_bulk_import::ImportJobState;
@@ -741,51 +741,17 @@ fn scripted_server(
     url
 }
 
-fn serve_connection(stream: TcpStream, handler: &Handler) {
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(read_half);
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_string();
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let (status, reply) = handler(&path, &json);
+fn serve_connection(mut stream: TcpStream, handler: &Handler) {
+    while let Some(request) = read_request(&mut stream) {
+        let json = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let (status, reply) = handler(&request.path, &json);
         // One write: a head and a body in two would wait for a delayed ACK (Nagle).
         let whole = format!(
             "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\n\r\n{reply}",
             reply.len()
         );
-        if writer.write_all(whole.as_bytes()).is_err() {
+        if stream.write_all(whole.as_bytes()).is_err() {
             return;
         }
     }
@@ -810,48 +776,10 @@ impl Gate {
     }
 }
 
-/// A `milvus-import` child (none of [`READ_VARS`] inherited), killed and reaped on drop.
-struct Running(Child);
-
-impl Running {
-    fn spawn(args: &[&str]) -> Running {
-        let mut command = Command::new(BIN);
-        for var in READ_VARS {
-            command.env_remove(var);
-        }
-        let child = command
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        Running(child)
-    }
-
-    /// Waits up to 20 s for the exit.
-    fn wait(&mut self, what: &str) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.0.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: still running after 20 s"
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
+/// `milvus-import <args>` started (none of the variables it reads inherited), killed and
+/// reaped on drop.
+fn spawn(args: &[&str]) -> Running {
+    bin(args).spawn()
 }
 
 fn read_all(mut from: impl Read + Send + 'static) -> thread::JoinHandle<String> {
@@ -895,7 +823,7 @@ fn list_all_prints_each_page_as_it_arrives() {
                 (200, page_reply(vec![record("job-3")], page, 2, 3))
             }
         });
-        let mut child = Running::spawn(&[
+        let mut child = spawn(&[
             "--uri",
             &url,
             "list",
@@ -905,9 +833,9 @@ fn list_all_prints_each_page_as_it_arrives() {
             "--output",
             output,
         ]);
-        let stderr = read_all(child.0.stderr.take().unwrap());
+        let stderr = read_all(child.child.stderr.take().unwrap());
         let (tx, lines) = mpsc::channel();
-        let stdout = BufReader::new(child.0.stdout.take().unwrap());
+        let stdout = BufReader::new(child.child.stdout.take().unwrap());
         let reader = thread::spawn(move || {
             for line in stdout.lines() {
                 let Ok(line) = line else { break };
@@ -930,7 +858,7 @@ fn list_all_prints_each_page_as_it_arrives() {
             streamed,
             "{output}: the first page was not printed while the second was on its way: {seen:?}"
         );
-        let status = child.wait(output);
+        let status = child.wait();
         reader.join().unwrap();
         seen.extend(lines.try_iter());
         let stderr = stderr.join().unwrap();
@@ -1042,15 +970,15 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
         let mut all = vec!["--uri", url.as_str()];
         all.extend_from_slice(args);
         // `milvus-import list | head -c 100`
-        let mut child = Running::spawn(&all);
-        let stderr = read_all(child.0.stderr.take().unwrap());
-        let mut stdout = child.0.stdout.take().unwrap();
+        let mut child = spawn(&all);
+        let stderr = read_all(child.child.stderr.take().unwrap());
+        let mut stdout = child.child.stdout.take().unwrap();
         let mut first = [0; 100];
         stdout
             .read_exact(&mut first)
             .expect("the start of the output");
         drop(stdout);
-        let status = child.wait(&format!("{args:?}"));
+        let status = child.wait();
         let stderr = stderr.join().unwrap();
         assert_eq!(
             status.code(),
@@ -1087,11 +1015,11 @@ fn a_closed_stderr_is_no_reason_to_panic() {
     ] {
         let mut all = vec!["--uri", url.as_str()];
         all.extend_from_slice(args);
-        let mut child = Running::spawn(&all);
-        drop(child.0.stderr.take());
-        let stdout = read_all(child.0.stdout.take().unwrap());
+        let mut child = spawn(&all);
+        drop(child.child.stderr.take());
+        let stdout = read_all(child.child.stdout.take().unwrap());
         gate.open();
-        let status = child.wait(&format!("{args:?}"));
+        let status = child.wait();
         assert_eq!(status.code(), Some(code), "{args:?}: {status}");
         let stdout = stdout.join().unwrap();
         if code == 0 {

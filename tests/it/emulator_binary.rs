@@ -7,11 +7,12 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::common::child::ChildGuard;
 use crate::common::raw;
 
 use milvus_bulk_import::{
@@ -27,7 +28,7 @@ const STOP: Duration = Duration::from_secs(10);
 /// A child process that is killed and reaped when dropped, with its output collected by
 /// threads (so a full pipe can never block it).
 struct Proc {
-    child: Child,
+    child: ChildGuard,
     stdout: Option<JoinHandle<String>>,
     stderr: Option<JoinHandle<String>>,
 }
@@ -35,13 +36,13 @@ struct Proc {
 impl Proc {
     /// Starts the binary with `args`; stdin closed, stdout and stderr piped.
     fn spawn(args: &[&str]) -> Proc {
-        let child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {BIN}: {e}"));
+        let child = ChildGuard::spawn(
+            Command::new(BIN)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         Proc {
             child,
             stdout: None,
@@ -81,21 +82,12 @@ impl Proc {
 
     /// Waits up to `limit` for the process to exit on its own; kills it and panics otherwise.
     fn wait_exit(&mut self, limit: Duration, what: &str) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "{what}: still running after {limit:?}; stderr: {}",
-                    self.take_stderr()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        self.child.wait(limit).unwrap_or_else(|| {
+            panic!(
+                "{what}: still running after {limit:?}; stderr: {}",
+                self.take_stderr()
+            )
+        })
     }
 
     /// Everything the process wrote on stderr (call once it has exited, or been killed).
@@ -125,15 +117,6 @@ impl Proc {
     }
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 fn read_all(mut from: impl Read) -> String {
     let mut bytes = Vec::new();
     let _ = from.read_to_end(&mut bytes);
@@ -154,8 +137,7 @@ impl Running {
         let line = match proc.first_line() {
             Ok(line) => line,
             Err(why) => {
-                let _ = proc.child.kill();
-                let _ = proc.child.wait();
+                proc.child.kill();
                 panic!(
                     "{args:?}: no URL line on stdout ({why}); stderr: {}",
                     proc.take_stderr()

@@ -1,17 +1,20 @@
 //! The `milvus-import` binary as a subprocess: [`Run`] (arguments, variables, stdin, `TMPDIR`,
-//! a closed stderr) started by [`bin`] or [`at`], and its [`Out`] with the checks every CLI
-//! test makes. The variables the binary reads ([`READ_VARS`]) are removed from every run, so a
+//! a closed stderr) started by [`bin`] or [`at`], run to its [`Out`] with the checks every CLI
+//! test makes, or spawned as a [`Running`] child (killed on drop) to talk to while it runs.
+//! The variables the binary reads ([`READ_VARS`]) are removed from every run, so a
 //! developer's `MILVUS_URI` / `MILVUS_TOKEN` / `AWS_*` cannot leak in, and every run is killed
 //! after 20 s.
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use milvus_bulk_import::emulator::Emulator;
 use serde_json::Value;
+
+use super::child::ChildGuard;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_milvus-import");
 
@@ -140,8 +143,9 @@ impl<'a> Run<'a> {
         self
     }
 
-    /// Runs it (without the variables it reads, unless given), killed after 20 s.
-    pub fn go(self) -> Out {
+    /// Starts it (without the variables it reads, unless given), stdout piped, stdin fed
+    /// from another thread; killed when the [`Running`] is dropped.
+    pub fn spawn(self) -> Running {
         let mut command = Command::new(BIN);
         command
             .args(&self.args)
@@ -169,7 +173,7 @@ impl<'a> Run<'a> {
         for (k, v) in &self.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().expect("the binary starts");
+        let mut child = ChildGuard::spawn(&mut command);
         let writer = match (self.stdin, child.stdin.take()) {
             (Some(bytes), Some(mut pipe)) => Some(thread::spawn(move || {
                 // The binary may exit before reading everything (a bad row): ignore EPIPE.
@@ -177,8 +181,18 @@ impl<'a> Run<'a> {
             })),
             _ => None,
         };
-        let mut stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take();
+        Running {
+            child,
+            args: self.args,
+            writer,
+        }
+    }
+
+    /// Runs it (without the variables it reads, unless given), killed after 20 s.
+    pub fn go(self) -> Out {
+        let mut running = self.spawn();
+        let mut stdout = running.child.stdout.take().unwrap();
+        let stderr = running.child.stderr.take();
         let out_reader = thread::spawn(move || {
             let mut s = String::new();
             stdout.read_to_string(&mut s).map(|_| s)
@@ -190,26 +204,34 @@ impl<'a> Run<'a> {
                 None => Ok(s),
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("milvus-import {:?} did not finish within 20 s", self.args);
-            }
-            thread::sleep(Duration::from_millis(10));
-        };
-        if let Some(writer) = writer {
-            writer.join().unwrap();
-        }
+        let status = running.wait();
         Out {
             code: status.code().expect("exited, not killed by a signal"),
             stdout: out_reader.join().unwrap().expect("stdout"),
             stderr: err_reader.join().unwrap().expect("stderr"),
         }
+    }
+}
+
+/// A running `milvus-import` ([`Run::spawn`]): its pipes are the child's (`child.stdout`,
+/// `child.stderr`); killed and reaped when dropped.
+pub struct Running {
+    pub child: ChildGuard,
+    args: Vec<String>,
+    writer: Option<thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Waits up to 20 s for the exit (and for stdin to be written); kills it and panics
+    /// otherwise.
+    pub fn wait(&mut self) -> ExitStatus {
+        let Some(status) = self.child.wait(Duration::from_secs(20)) else {
+            panic!("milvus-import {:?} did not finish within 20 s", self.args);
+        };
+        if let Some(writer) = self.writer.take() {
+            writer.join().unwrap();
+        }
+        status
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! - here: [`Recorder`], a transport that records requests and answers with a canned reply,
 //!   and [`replying`], a client on top of it;
+//! - [`child`]: a child process killed and reaped on drop, waited for with a time limit;
 //! - [`cli`]: the `milvus-import` binary run as a subprocess, and the checks on its output;
 //! - [`paths`]: the import-job endpoints;
 //! - [`raw`]: a raw HTTP/1.1 client on `std::net` for what the SDK cannot send;
@@ -10,6 +11,8 @@
 //! - [`s3`]: a real S3 server (`s3s-fs`, verifying Signature V4) and a connection-cutting proxy;
 //! - [`tempdir`]: a temporary directory removed on drop, and what a directory holds.
 
+#[cfg(all(feature = "emulator", feature = "ureq"))]
+pub mod child;
 #[cfg(all(feature = "cli", feature = "emulator"))]
 pub mod cli;
 #[cfg(all(feature = "emulator", feature = "ureq"))]
