@@ -5,15 +5,14 @@
 
 use crate::common::s3 as s3_server;
 
+use crate::common::books::{local_files, rows, schema};
 use crate::common::tempdir;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempdir::TempDir;
 
-use milvus_bulk_import::writer::{
-    BulkFileType, BulkWriter, CollectionSchema, DataType, FieldSchema, S3Storage,
-};
+use milvus_bulk_import::writer::{BulkFileType, BulkWriter, S3Storage};
 use milvus_bulk_import::{
     http, BulkImportApi, BulkImportRequest, Error, FnTransport, RetryPolicy, Transport,
     UreqTransport,
@@ -35,41 +34,6 @@ fn storage(endpoint: &str) -> S3Storage {
         .credentials(ACCESS_KEY, SECRET_KEY)
         .region("us-east-1")
         .retry(quick_retries())
-}
-
-fn schema() -> CollectionSchema {
-    CollectionSchema::new()
-        .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
-        .field(FieldSchema::new("vector", DataType::FloatVector).dim(4))
-        .field(FieldSchema::new("title", DataType::VarChar).max_length(64))
-}
-
-fn rows(n: i64) -> Vec<serde_json::Value> {
-    (0..n)
-        .map(|i| {
-            let f = i as f32;
-            json!({"id": i, "vector": [f, f + 0.5, -f, 0.25], "title": format!("book {i}")})
-        })
-        .collect()
-}
-
-/// The files a local-only writer writes for `rows`, in order, as bytes.
-fn local_files(file_type: BulkFileType, rows: &[serde_json::Value]) -> Vec<Vec<u8>> {
-    let dir = TempDir::new("local");
-    let mut writer = BulkWriter::builder(&schema(), dir.path())
-        .file_type(file_type)
-        .build()
-        .unwrap();
-    for row in rows {
-        writer.append_row(row).unwrap();
-    }
-    writer.commit().unwrap();
-    writer
-        .batch_files()
-        .into_iter()
-        .flatten()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect()
 }
 
 /// Wraps a transport: counts requests by kind, the most part uploads in flight at once, and
@@ -169,7 +133,7 @@ fn single_put_through_the_writer_gives_bucket_relative_keys() {
     );
     // The object is the file a local writer writes for the same rows.
     let object = server.object(BUCKET, &files[0][0]).unwrap();
-    assert_eq!(object, local_files(BulkFileType::Parquet, &rows)[0]);
+    assert_eq!(object, local_files(BulkFileType::Parquet, None, &rows)[0]);
     // The local copy is gone; dropping the writer removes the staging directory.
     assert_eq!(std::fs::read_dir(writer.data_path()).unwrap().count(), 0);
     drop(writer);
@@ -506,7 +470,7 @@ fn numpy_chunks_go_up_column_by_column() {
     all.sort();
     assert_eq!(server.objects(BUCKET), all);
     for (n, chunk) in [&rows[..10], &rows[10..]].iter().enumerate() {
-        let local = local_files(BulkFileType::Numpy, chunk);
+        let local = local_files(BulkFileType::Numpy, None, chunk);
         let uploaded: Vec<Vec<u8>> = files[n]
             .iter()
             .map(|k| server.object(BUCKET, k).unwrap())

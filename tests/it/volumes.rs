@@ -5,6 +5,7 @@
 
 use crate::common::s3 as s3_server;
 
+use crate::common::books::{local_files, row, rows, schema};
 use crate::common::tempdir;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,9 +13,7 @@ use std::time::Duration;
 use tempdir::TempDir;
 
 use milvus_bulk_import::emulator::{Emulator, EmulatorConfig, Timing};
-use milvus_bulk_import::writer::{
-    BulkFileType, BulkWriter, CollectionSchema, DataType, FieldSchema, VolumeStorage,
-};
+use milvus_bulk_import::writer::{BulkFileType, BulkWriter, VolumeStorage};
 use milvus_bulk_import::{
     http, BulkImportApi, BulkImportRequest, CreateVolumeRequest, Error, FnTransport,
     ImportJobState, JobRequest, ListVolumesRequest, RetryPolicy, Transport, UreqTransport,
@@ -82,18 +81,6 @@ fn applies(emulator: &Emulator) -> usize {
         .count()
 }
 
-fn schema() -> CollectionSchema {
-    CollectionSchema::new()
-        .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
-        .field(FieldSchema::new("vector", DataType::FloatVector).dim(4))
-        .field(FieldSchema::new("title", DataType::VarChar).max_length(64))
-}
-
-fn row(i: i64) -> Value {
-    let f = i as f32;
-    json!({"id": i, "vector": [f, f + 0.5, -f, 0.25], "title": format!("book {i}")})
-}
-
 /// Writes `n` rows, one file each (chunk size 1), into `storage` under `path`; returns the
 /// writer's batch files.
 fn write_rows(
@@ -113,26 +100,6 @@ fn write_rows(
     }
     writer.commit()?;
     Ok(writer.batch_files())
-}
-
-/// The files a local-only writer writes for the same rows, one per row, as bytes.
-fn local_files(file_type: BulkFileType, n: i64) -> Vec<Vec<u8>> {
-    let dir = TempDir::new("local");
-    let mut writer = BulkWriter::builder(&schema(), dir.path())
-        .file_type(file_type)
-        .chunk_size(1)
-        .build()
-        .unwrap();
-    for i in 0..n {
-        writer.append_row(&row(i)).unwrap();
-    }
-    writer.commit().unwrap();
-    writer
-        .batch_files()
-        .into_iter()
-        .flatten()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect()
 }
 
 /// A transport that answers every request with `body`.
@@ -496,7 +463,7 @@ fn writer_uploads_into_the_volume_and_the_data_paths_import() {
         assert_eq!(group, &[format!("books/{uuid}/{}.json", n + 1)]);
     }
     // The objects are under the volume's prefix, with the bytes a local writer writes.
-    let expected = local_files(BulkFileType::Json, 3);
+    let expected = local_files(BulkFileType::Json, Some(1), &rows(3));
     let objects = s3.objects(BUCKET);
     assert_eq!(objects.len(), 3, "{objects:?}");
     for (group, bytes) in files.iter().zip(&expected) {

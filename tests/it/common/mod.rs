@@ -3,6 +3,7 @@
 //!
 //! - here: [`Recorder`], a transport that records requests and answers with a canned reply,
 //!   and [`replying`], a client on top of it;
+//! - [`books`]: the "books" schema, rows and local files of the writer's upload tests;
 //! - [`child`]: a child process killed and reaped on drop, waited for with a time limit;
 //! - [`cli`]: the `milvus-import` binary run as a subprocess, and the checks on its output;
 //! - [`paths`]: the import-job endpoints;
@@ -11,6 +12,8 @@
 //! - [`s3`]: a real S3 server (`s3s-fs`, verifying Signature V4) and a connection-cutting proxy;
 //! - [`tempdir`]: a temporary directory removed on drop, and what a directory holds.
 
+#[cfg(all(feature = "writer", feature = "ureq"))]
+pub mod books;
 #[cfg(all(feature = "emulator", feature = "ureq"))]
 pub mod child;
 #[cfg(all(feature = "cli", feature = "emulator"))]
