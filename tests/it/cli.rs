@@ -441,17 +441,6 @@ fn wait_on_a_failed_import_exits_3_with_the_reason() {
     assert!(progress.ok().stdout.contains("Failed"));
 }
 
-impl Out {
-    /// Like `fails`, but progress lines may precede the one error line.
-    #[track_caller]
-    fn fails_after_progress(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "{self:#?}");
-        let last = self.stderr.trim_end().lines().last().unwrap_or_default();
-        assert!(last.starts_with("milvus-import: "), "{self:#?}");
-        last
-    }
-}
-
 #[test]
 fn wait_timeout_exits_4() {
     let emulator =

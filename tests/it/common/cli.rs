@@ -80,6 +80,16 @@ impl Out {
         self.stderr.trim_end()
     }
 
+    /// Like [`Out::fails`], but progress (or `--verbose`) lines may precede the one error
+    /// line; returns it.
+    #[track_caller]
+    pub fn fails_after_progress(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "{self:#?}");
+        let last = self.stderr.trim_end().lines().last().unwrap_or_default();
+        assert!(last.starts_with("milvus-import: "), "{self:#?}");
+        last
+    }
+
     /// Asserts that none of `secrets` is in stdout or stderr.
     #[track_caller]
     pub fn hides(&self, secrets: &[&str]) -> &Self {
