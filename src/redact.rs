@@ -103,14 +103,14 @@ impl Secrets {
     }
 
     /// The end of the longest secret that starts at `text[at]`, if one does.
-    fn match_at(inner: &Inner, text: &[u8], at: usize) -> Option<usize> {
+    fn match_at(inner: &Inner, text: &[u8], at: usize, scratch: &mut Scratch) -> Option<usize> {
         if !inner.starts[usize::from(text[at])] {
             return None;
         }
         inner
             .forms
             .iter()
-            .filter_map(|form| match_form(text, at, form))
+            .filter_map(|form| match_form(text, at, form, scratch))
             .max()
     }
 
@@ -121,9 +121,10 @@ impl Secrets {
         };
         let bytes = text.as_bytes();
         let mut out: Vec<u8> = Vec::new();
+        let mut scratch = Scratch::default();
         let (mut copied, mut i) = (0, 0);
         while i < bytes.len() {
-            match Self::match_at(inner, bytes, i) {
+            match Self::match_at(inner, bytes, i, &mut scratch) {
                 Some(end) => {
                     out.extend_from_slice(&bytes[copied..i]);
                     out.extend_from_slice(b"***");
@@ -152,7 +153,8 @@ impl Secrets {
         let Some(inner) = &self.inner else {
             return false;
         };
-        (0..bytes.len()).any(|i| Self::match_at(inner, bytes, i).is_some())
+        let mut scratch = Scratch::default();
+        (0..bytes.len()).any(|i| Self::match_at(inner, bytes, i, &mut scratch).is_some())
     }
 
     /// Scrubs every string of `value`, object keys included.
@@ -234,24 +236,34 @@ impl fmt::Debug for Secrets {
     }
 }
 
+/// The working lists of [`match_form`], made once per scan and reused at every position.
+#[derive(Default)]
+struct Scratch {
+    /// Where the characters matched so far can end.
+    ends: Vec<usize>,
+    /// Where the next character can end.
+    next: Vec<usize>,
+}
+
 /// The end of the longest spelling of `form` that starts at `text[at]`, if there is one.
 ///
 /// The positions that the characters read so far can end at are carried along together (a
 /// character may have spellings of several lengths), so no input makes this backtrack.
-fn match_form(text: &[u8], at: usize, form: &[char]) -> Option<usize> {
-    let mut ends = vec![at];
-    let mut next = Vec::new();
+fn match_form(text: &[u8], at: usize, form: &[char], scratch: &mut Scratch) -> Option<usize> {
+    let Scratch { ends, next } = scratch;
+    ends.clear();
+    ends.push(at);
     for &c in form {
         next.clear();
-        for &p in &ends {
-            char_ends(text, p, c, &mut next);
+        for &p in ends.iter() {
+            char_ends(text, p, c, next);
         }
         if next.is_empty() {
             return None;
         }
         next.sort_unstable();
         next.dedup();
-        std::mem::swap(&mut ends, &mut next);
+        std::mem::swap(ends, next);
     }
     ends.last().copied()
 }
