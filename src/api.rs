@@ -1087,6 +1087,15 @@ mod log_tests {
         );
         let ms: f64 = pairs[2].rsplit('=').next().unwrap().parse().unwrap();
         assert!(ms >= 0.0);
+        // The duration is the last key-value of each attempt, in milliseconds: these local
+        // attempts take far less than 10 s.
+        for pair in [&pairs[0], &pairs[2]] {
+            let last = pair.rsplit(' ').next().unwrap();
+            let (key, value) = last.split_once('=').unwrap();
+            assert_eq!(key, "elapsed_ms", "{pair}");
+            let ms: f64 = value.parse().unwrap();
+            assert!(ms.is_finite() && (0.0..10_000.0).contains(&ms), "{pair}");
+        }
     }
 
     #[test]
