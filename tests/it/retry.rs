@@ -195,7 +195,10 @@ fn a_server_that_never_answers_ends_in_a_timeout_within_the_deadline() {
     let took = started.elapsed();
     assert!(err.is_timeout(), "{err:?}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
-    assert!(took < Duration::from_millis(1200), "the deadline was not kept: {took:?}");
+    assert!(
+        took < Duration::from_millis(1200),
+        "the deadline was not kept: {took:?}"
+    );
     assert!(err.attempts() <= 2, "{err:?}");
 }
 
