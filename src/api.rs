@@ -140,33 +140,58 @@ impl fmt::Debug for BulkImportApi {
 
 /// One operation ready to send, and to send again: what `call` makes of an [`Endpoint`] and
 /// an [`Operation`].
-struct Exchange<'a> {
+struct Exchange {
     endpoint: Endpoint,
     url: String,
     /// Where the path starts in `url` (after the base URL).
     path_start: usize,
+    /// `url`, parsed once for every attempt.
+    uri: http::Uri,
+    /// The headers every attempt sends.
+    headers: http::HeaderMap,
     body: Vec<u8>,
-    db_name: &'a str,
-    idempotency_key: Option<&'a str>,
     safety: Safety,
     /// The API key's and the request's.
     secrets: Secrets,
 }
 
-impl<'a> Exchange<'a> {
-    fn new(inner: &Inner, endpoint: Endpoint, request: &'a impl Operation) -> Result<Self, Error> {
+impl Exchange {
+    /// The exchange for `request`, or [`Error::InvalidRequest`] (before anything is sent)
+    /// when its URL or headers cannot be built.
+    fn new(inner: &Inner, endpoint: Endpoint, request: &impl Operation) -> Result<Self, Error> {
         let body = request.body()?;
         let tail = request.path_tail()?;
         let idempotency_key = request.idempotency_key();
         let request_secrets = request.secrets();
         let request_secrets: Vec<&str> = request_secrets.iter().map(|s| &**s).collect();
+        let url = format!("{}{}{tail}", inner.base_url, endpoint.path());
+        let invalid = |e: &dyn fmt::Display| {
+            Error::invalid_request(format!("cannot build the HTTP request to {url}: {e}"))
+        };
+        let uri = http::Uri::try_from(url.as_str()).map_err(|e| invalid(&e))?;
+        let mut headers = http::HeaderMap::with_capacity(7);
+        headers.insert(AUTHORIZATION, inner.authorization.clone());
+        if endpoint.method() == http::Method::POST {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let db_name = request.db_name();
+        if !db_name.is_empty() {
+            let value = HeaderValue::from_str(db_name).map_err(|e| invalid(&e))?;
+            headers.insert(HeaderName::from_static("db-name"), value);
+        }
+        if let Some(key) = idempotency_key {
+            let value = HeaderValue::from_str(key).map_err(|e| invalid(&e))?;
+            headers.insert(HeaderName::from_static("idempotency-key"), value);
+        }
         Ok(Exchange {
             endpoint,
-            url: format!("{}{}{tail}", inner.base_url, endpoint.path()),
             path_start: inner.base_url.len(),
+            url,
+            uri,
+            headers,
             body,
-            db_name: request.db_name(),
-            idempotency_key,
             safety: match idempotency_key {
                 Some(_) => Safety::Repeatable,
                 None => endpoint.safety(),
@@ -396,7 +421,7 @@ impl BulkImportApi {
     /// One exchange: build the request, send it, decode the reply.
     fn attempt<T: FromData>(
         &self,
-        exchange: &Exchange<'_>,
+        exchange: &Exchange,
         deadline: Option<Instant>,
     ) -> Result<ApiResponse<T>, Error> {
         let inner = &*self.inner;
@@ -411,31 +436,12 @@ impl BulkImportApi {
             }
         }
         // Built in place rather than through `http::request::Builder`, which moves the whole
-        // request at each step: this is on every call's path.
-        let invalid = |e: &dyn fmt::Display| {
-            Error::invalid_request(format!("cannot build the HTTP request to {url}: {e}"))
-        };
-        let method = exchange.endpoint.method();
-        let post = method == http::Method::POST;
+        // request at each step: this is on every call's path. The URI and headers were made
+        // once for the call.
         let mut request = http::Request::new(exchange.body.clone());
-        *request.method_mut() = method;
-        *request.uri_mut() = http::Uri::try_from(url).map_err(|e| invalid(&e))?;
-        let headers = request.headers_mut();
-        headers.reserve(7);
-        headers.insert(AUTHORIZATION, inner.authorization.clone());
-        if post {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if !exchange.db_name.is_empty() {
-            let value = HeaderValue::from_str(exchange.db_name).map_err(|e| invalid(&e))?;
-            headers.insert(HeaderName::from_static("db-name"), value);
-        }
-        if let Some(key) = exchange.idempotency_key {
-            let value = HeaderValue::from_str(key).map_err(|e| invalid(&e))?;
-            headers.insert(HeaderName::from_static("idempotency-key"), value);
-        }
+        *request.method_mut() = exchange.endpoint.method();
+        *request.uri_mut() = exchange.uri.clone();
+        *request.headers_mut() = exchange.headers.clone();
         if let Some(deadline) = deadline {
             request.extensions_mut().insert(CallDeadline(deadline));
         }
@@ -1081,6 +1087,15 @@ mod log_tests {
         );
         let ms: f64 = pairs[2].rsplit('=').next().unwrap().parse().unwrap();
         assert!(ms >= 0.0);
+        // The duration is the last key-value of each attempt, in milliseconds: these local
+        // attempts take far less than 10 s.
+        for pair in [&pairs[0], &pairs[2]] {
+            let last = pair.rsplit(' ').next().unwrap();
+            let (key, value) = last.split_once('=').unwrap();
+            assert_eq!(key, "elapsed_ms", "{pair}");
+            let ms: f64 = value.parse().unwrap();
+            assert!(ms.is_finite() && (0.0..10_000.0).contains(&ms), "{pair}");
+        }
     }
 
     #[test]

@@ -300,7 +300,7 @@ impl Error {
         Error::Api {
             attempts: 1,
             code,
-            message: response.quote(message, total),
+            message: response.quote(&message, total),
             status: response.status_code(),
             url: response.url().to_string(),
             response: Box::new(response),
@@ -322,7 +322,7 @@ impl Error {
         // A reason can quote a value from the reply: scrubbed and cut like a body quote.
         let total = reason.len();
         Error::decode_parts(
-            response.quote(reason, total),
+            response.quote(&reason, total),
             response.status_code(),
             response.url(),
             response.snippet(),

@@ -103,14 +103,14 @@ impl Secrets {
     }
 
     /// The end of the longest secret that starts at `text[at]`, if one does.
-    fn match_at(inner: &Inner, text: &[u8], at: usize) -> Option<usize> {
+    fn match_at(inner: &Inner, text: &[u8], at: usize, scratch: &mut Scratch) -> Option<usize> {
         if !inner.starts[usize::from(text[at])] {
             return None;
         }
         inner
             .forms
             .iter()
-            .filter_map(|form| match_form(text, at, form))
+            .filter_map(|form| match_form(text, at, form, scratch))
             .max()
     }
 
@@ -121,9 +121,10 @@ impl Secrets {
         };
         let bytes = text.as_bytes();
         let mut out: Vec<u8> = Vec::new();
+        let mut scratch = Scratch::default();
         let (mut copied, mut i) = (0, 0);
         while i < bytes.len() {
-            match Self::match_at(inner, bytes, i) {
+            match Self::match_at(inner, bytes, i, &mut scratch) {
                 Some(end) => {
                     out.extend_from_slice(&bytes[copied..i]);
                     out.extend_from_slice(b"***");
@@ -140,6 +141,52 @@ impl Secrets {
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
     }
 
+    /// The first `max` bytes (cut on a character boundary) of `text` with every secret replaced
+    /// by `***`, and whether anything was cut off: the same as a full [`scrub`](Self::scrub)
+    /// followed by the cut, without scrubbing (or copying) more than the kept part needs.
+    ///
+    /// A match only looks forward, so the output up to any point does not depend on what comes
+    /// after it; and since the cut is made on the scrubbed text, a secret that crosses it is
+    /// replaced whole, never partly shown.
+    pub(crate) fn scrub_limited(&self, text: &str, max: usize) -> (String, bool) {
+        let Some(inner) = &self.inner else {
+            return cut(text, max);
+        };
+        let bytes = text.as_bytes();
+        let mut out: Vec<u8> = Vec::new();
+        let mut scratch = Scratch::default();
+        let (mut copied, mut i) = (0, 0);
+        // Stop once more than `max` bytes are made: enough to keep `max` and to know there is more.
+        while i < bytes.len() && out.len() + (i - copied) <= max {
+            match Self::match_at(inner, bytes, i, &mut scratch) {
+                Some(end) => {
+                    out.extend_from_slice(&bytes[copied..i]);
+                    out.extend_from_slice(b"***");
+                    (copied, i) = (end, end);
+                }
+                None => i += 1,
+            }
+        }
+        if copied == 0 {
+            return cut(text, max);
+        }
+        out.extend_from_slice(&bytes[copied..i]);
+        // More than `max` bytes were made whenever the scan stopped early.
+        let was_cut = out.len() > max;
+        if was_cut {
+            // The scan may have stopped inside a character: keep only whole ones.
+            let mut end = max;
+            while end > 0 && out[end] & 0xC0 == 0x80 {
+                end -= 1;
+            }
+            out.truncate(end);
+        }
+        // Matches start and end on character boundaries, so this is UTF-8; lossy just in case.
+        let out =
+            String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into());
+        (out, was_cut)
+    }
+
     /// Scrubs `text` in place.
     pub(crate) fn scrub_in_place(&self, text: &mut String) {
         if self.inner.is_some() {
@@ -152,7 +199,8 @@ impl Secrets {
         let Some(inner) = &self.inner else {
             return false;
         };
-        (0..bytes.len()).any(|i| Self::match_at(inner, bytes, i).is_some())
+        let mut scratch = Scratch::default();
+        (0..bytes.len()).any(|i| Self::match_at(inner, bytes, i, &mut scratch).is_some())
     }
 
     /// Scrubs every string of `value`, object keys included.
@@ -234,24 +282,46 @@ impl fmt::Debug for Secrets {
     }
 }
 
+/// `text` cut to at most `max` bytes on a character boundary, and whether anything was cut.
+fn cut(text: &str, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text.to_string(), false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[..end].to_string(), true)
+}
+
+/// The working lists of [`match_form`], made once per scan and reused at every position.
+#[derive(Default)]
+struct Scratch {
+    /// Where the characters matched so far can end.
+    ends: Vec<usize>,
+    /// Where the next character can end.
+    next: Vec<usize>,
+}
+
 /// The end of the longest spelling of `form` that starts at `text[at]`, if there is one.
 ///
 /// The positions that the characters read so far can end at are carried along together (a
 /// character may have spellings of several lengths), so no input makes this backtrack.
-fn match_form(text: &[u8], at: usize, form: &[char]) -> Option<usize> {
-    let mut ends = vec![at];
-    let mut next = Vec::new();
+fn match_form(text: &[u8], at: usize, form: &[char], scratch: &mut Scratch) -> Option<usize> {
+    let Scratch { ends, next } = scratch;
+    ends.clear();
+    ends.push(at);
     for &c in form {
         next.clear();
-        for &p in &ends {
-            char_ends(text, p, c, &mut next);
+        for &p in ends.iter() {
+            char_ends(text, p, c, next);
         }
         if next.is_empty() {
             return None;
         }
         next.sort_unstable();
         next.dedup();
-        std::mem::swap(&mut ends, &mut next);
+        std::mem::swap(ends, next);
     }
     ends.last().copied()
 }
@@ -469,6 +539,29 @@ mod tests {
         ] {
             assert_eq!(secrets.scrub(text.to_string()), text);
         }
+    }
+
+    #[test]
+    fn a_limited_scrub_is_a_full_scrub_then_a_cut() {
+        let secrets = Secrets::new(["se/cret-key"]);
+        let text = "ab se\\/cret-key é😀 se%2Fcret-key xyz";
+        let full = secrets.scrub(text.to_string());
+        for max in 0..=full.len() + 2 {
+            let mut end = max.min(full.len());
+            while !full.is_char_boundary(end) {
+                end -= 1;
+            }
+            let expected = (full[..end].to_string(), max < full.len());
+            assert_eq!(secrets.scrub_limited(text, max), expected, "max {max}");
+        }
+        // A secret that crosses the cut is replaced whole: none of it shows.
+        let (quoted, cut) = secrets.scrub_limited("abcd se/cret-key and more", 8);
+        assert_eq!((quoted.as_str(), cut), ("abcd ***", true));
+        let (quoted, cut) = secrets.scrub_limited("abcd se/cret-key", 6);
+        assert_eq!((quoted.as_str(), cut), ("abcd *", true));
+        let none = Secrets::default();
+        assert_eq!(none.scrub_limited("é", 1), (String::new(), true));
+        assert_eq!(none.scrub_limited("é", 2), ("é".to_string(), false));
     }
 
     #[test]

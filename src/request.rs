@@ -233,7 +233,21 @@ fn check_db_name(db_name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+/// A page request's size and (1-based) number, both at least 1.
+pub(crate) fn check_paging(page_size: u32, current_page: u32) -> Result<(), Error> {
+    if page_size == 0 {
+        return Err(Error::invalid_request("page size must be at least 1"));
+    }
+    if current_page == 0 {
+        return Err(Error::invalid_request(
+            "current page must be at least 1 (pages count from 1)",
+        ));
+    }
+    Ok(())
+}
+
+/// `body` as the JSON a request sends.
+pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body)
         .map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
 }
@@ -609,14 +623,7 @@ impl ListImportJobsRequest {
 
 impl Operation for ListImportJobsRequest {
     fn body(&self) -> Result<Vec<u8>, Error> {
-        if self.page_size == 0 {
-            return Err(Error::invalid_request("page size must be at least 1"));
-        }
-        if self.current_page == 0 {
-            return Err(Error::invalid_request(
-                "current page must be at least 1 (pages count from 1)",
-            ));
-        }
+        check_paging(self.page_size, self.current_page)?;
         check_db_name(&self.db_name)?;
         self.cloud.check()?;
         to_json(self)

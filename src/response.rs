@@ -180,10 +180,7 @@ impl Response {
     /// The start of the body as text, secrets scrubbed (before cutting, so that no part of a
     /// secret that crosses the cut survives).
     pub(crate) fn snippet(&self) -> String {
-        self.quote(
-            String::from_utf8_lossy(&self.body).into_owned(),
-            self.body.len(),
-        )
+        self.quote(&String::from_utf8_lossy(&self.body), self.body.len())
     }
 
     /// What no error made from this reply may show.
@@ -191,15 +188,11 @@ impl Response {
         &self.secrets
     }
 
-    /// `text` (from a reply of `total` bytes) scrubbed and cut to a quotable length.
-    pub(crate) fn quote(&self, text: String, total: usize) -> String {
-        let mut text = self.secrets.scrub(text);
-        if text.len() > SNIPPET_BYTES {
-            let mut cut = SNIPPET_BYTES;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
+    /// `text` (from a reply of `total` bytes) scrubbed and cut to a quotable length (only as
+    /// much of it is scrubbed as the quote keeps).
+    pub(crate) fn quote(&self, text: &str, total: usize) -> String {
+        let (mut text, cut) = self.secrets.scrub_limited(text, SNIPPET_BYTES);
+        if cut {
             text.push_str(&format!("… ({total} bytes in all)"));
         }
         text

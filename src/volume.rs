@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::api::Endpoint;
 use crate::envelope::FromData;
 use crate::error::Error;
-use crate::request::Operation;
+use crate::request::{check_paging, to_json, Operation};
 use crate::response::ApiResponse;
 use crate::secret::Secret;
 use crate::BulkImportApi;
@@ -161,11 +161,6 @@ impl Operation for ApplyVolume<'_> {
     fn body(&self) -> Result<Vec<u8>, Error> {
         to_json(self)
     }
-}
-
-fn to_json(body: &impl Serialize) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body)
-        .map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
 }
 
 /// A volume path as a directory, the way pymilvus's `_convert_dir_path` makes it: `""` for the
@@ -352,14 +347,7 @@ impl ListVolumesRequest {
         if self.project_id.trim().is_empty() {
             return Err(Error::invalid_request("project id must not be empty"));
         }
-        if self.page_size == 0 {
-            return Err(Error::invalid_request("page size must be at least 1"));
-        }
-        if self.current_page == 0 {
-            return Err(Error::invalid_request(
-                "current page must be at least 1 (pages count from 1)",
-            ));
-        }
+        check_paging(self.page_size, self.current_page)?;
         let mut query = format!(
             "?projectId={}&currentPage={}&pageSize={}",
             encode(&self.project_id),

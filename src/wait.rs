@@ -95,8 +95,8 @@ impl fmt::Debug for WaitOptions<'_> {
 }
 
 /// What `on_progress` compares to decide that something changed.
-fn fingerprint(p: &ImportProgress) -> (ImportJobState, Option<u32>, Option<u64>, Option<u64>) {
-    (p.state.clone(), p.progress, p.imported_rows, p.total_rows)
+fn fingerprint(p: &ImportProgress) -> (&ImportJobState, Option<u32>, Option<u64>, Option<u64>) {
+    (&p.state, p.progress, p.imported_rows, p.total_rows)
 }
 
 impl BulkImportApi {
@@ -183,20 +183,18 @@ impl BulkImportApi {
                 Err(Error::Transport { .. }) if end.is_some_and(|end| Instant::now() >= end) => {}
                 Err(err) => return Err(err),
             }
-            let mut pause = interval;
             if let Some(end) = end {
                 let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(timed_out(last));
                 }
-                if left <= pause {
+                if left <= interval {
                     // No time would be left for another poll.
                     thread::sleep(left);
                     return Err(timed_out(last));
                 }
-                pause = pause.min(left);
             }
-            thread::sleep(pause);
+            thread::sleep(interval);
             interval = Duration::try_from_secs_f64(interval.as_secs_f64() * 1.2)
                 .unwrap_or(longest)
                 .min(longest)

@@ -62,9 +62,10 @@ struct Shared {
     names: Mutex<Vec<Name>>,
 }
 
-/// A name (`host:port`) and where its lookup stands.
+/// A name (host and port) and where its lookup stands.
 struct Name {
-    key: String,
+    host: String,
+    port: u16,
     state: State,
 }
 
@@ -126,7 +127,9 @@ impl CachingResolver {
         }
         let (pending, start) = {
             let mut names = self.shared.names();
-            let found = names.iter().position(|name| name.is(host, port));
+            let found = names
+                .iter()
+                .position(|name| name.port == port && name.host == host);
             match found.map(|i| &names[i].state) {
                 Some(State::Resolved { addrs, at }) if at.elapsed() < KEEP_FOR => {
                     return Ok(addrs.clone());
@@ -135,7 +138,8 @@ impl CachingResolver {
                 _ => {
                     let pending = Arc::new(Pending::default());
                     let name = Name {
-                        key: format!("{host}:{port}"),
+                        host: host.to_string(),
+                        port,
                         state: State::Pending(pending.clone()),
                     };
                     match found {
@@ -151,9 +155,11 @@ impl CachingResolver {
                 }
             }
         };
+        // What is looked up, and what an error names.
+        let key = format!("{host}:{port}");
         // Started with the names unlocked: the lookup records its outcome there.
         if start {
-            self.start(format!("{host}:{port}"), pending.clone(), limit.is_some());
+            self.start(key.clone(), pending.clone(), limit.is_some());
         }
         match pending.wait(started, limit) {
             None => Err(Error::Timeout(reason)),
@@ -161,7 +167,7 @@ impl CachingResolver {
             Some(Err((kind, why))) => Err(Error::Io(io::Error::new(
                 kind,
                 NameNotResolved {
-                    name: format!("{host}:{port}"),
+                    name: key,
                     reason: why,
                 },
             ))),
@@ -174,7 +180,7 @@ impl CachingResolver {
         let shared = self.shared.clone();
         let run = move || {
             let outcome = (shared.lookup)(&key);
-            shared.finish(&key, &pending, outcome);
+            shared.finish(&pending, outcome);
         };
         if on_a_thread {
             // If no thread can be started, the lookup runs here, without its time limit.
@@ -205,8 +211,10 @@ impl Shared {
         self.names.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records the outcome of the lookup of `key` and wakes the calls waiting for it.
-    fn finish(&self, key: &str, pending: &Arc<Pending>, outcome: io::Result<Vec<SocketAddr>>) {
+    /// Records the outcome of the lookup `pending` stands for and wakes the calls waiting for
+    /// it. (Each lookup's `Pending` is made for one name and kept by that name only, so it
+    /// finds the name.)
+    fn finish(&self, pending: &Arc<Pending>, outcome: io::Result<Vec<SocketAddr>>) {
         let outcome = match outcome {
             Ok(addrs) if addrs.is_empty() => Err((
                 io::ErrorKind::NotFound,
@@ -217,10 +225,9 @@ impl Shared {
         };
         {
             let mut names = self.names();
-            if let Some(i) = names.iter().position(|name| {
-                name.key == key
-                    && matches!(&name.state, State::Pending(p) if Arc::ptr_eq(p, pending))
-            }) {
+            if let Some(i) = names.iter().position(
+                |name| matches!(&name.state, State::Pending(p) if Arc::ptr_eq(p, pending)),
+            ) {
                 match &outcome {
                     Ok(addrs) => {
                         names[i].state = State::Resolved {
@@ -261,14 +268,6 @@ impl Pending {
                 }
             };
         }
-    }
-}
-
-impl Name {
-    fn is(&self, host: &str, port: u16) -> bool {
-        self.key
-            .rsplit_once(':')
-            .is_some_and(|(h, p)| h == host && p.parse() == Ok(port))
     }
 }
 

@@ -120,12 +120,7 @@ fn connect(addrs: &ResolvedSocketAddrs, budget: &Budget) -> Result<TcpStream, Er
         };
         match attempt {
             Ok(stream) => return Ok(stream),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 if budget.left().is_some_and(|left| left.is_zero()) {
                     return Err(Error::Timeout(budget.reason));
                 }

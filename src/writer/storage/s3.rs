@@ -46,6 +46,8 @@ const MAX_KEY_BYTES: usize = 1024;
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(3600);
 /// Replies longer than this are not searched for XML fields (a typed error instead).
 const MAX_XML_REPLY: usize = 1 << 20;
+/// How much of a reply body an [`Error::Decode`] quotes.
+const SNIPPET_BYTES: usize = 512;
 /// Server messages quoted in errors are cut at this many characters.
 const MAX_MESSAGE_CHARS: usize = 512;
 const USER_AGENT: &str = concat!("milvus-bulk-import/", env!("CARGO_PKG_VERSION"));
@@ -1015,16 +1017,14 @@ impl S3Client {
         }
     }
 
-    /// A 2xx reply that lacks what it should carry.
+    /// A 2xx reply that lacks what it should carry. The body is quoted scrubbed, then cut to
+    /// [`SNIPPET_BYTES`], so that no part of a secret that crosses the cut shows.
     fn undecodable(&self, reason: &str, shown_url: &str, reply: &http::Response<Vec<u8>>) -> Error {
-        let body = reply.body();
-        let snippet = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-        Error::decode_parts(
-            reason,
-            reply.status().as_u16(),
-            shown_url,
-            self.scrub(snippet),
-        )
+        let body = String::from_utf8_lossy(reply.body()).into_owned();
+        let (snippet, _) = self
+            .secrets
+            .scrub_limited(&scrub_signed_params(body), SNIPPET_BYTES);
+        Error::decode_parts(reason, reply.status().as_u16(), shown_url, snippet)
     }
 
     /// `text` without secrets or signed-URL parameters.
@@ -1382,6 +1382,32 @@ mod tests {
         let file = dir.join("f");
         std::fs::write(&file, vec![7u8; len]).unwrap();
         file
+    }
+
+    #[test]
+    fn a_secret_across_the_quote_cut_is_hidden_whole() {
+        let (client, _) = scripted(|_, _| (200, ""));
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        // The secret starts 12 bytes before the cut and ends after it.
+        let body = format!("{}{secret}-and-more text past the cut", "a".repeat(500));
+        let reply = http::Response::new(body.into_bytes());
+        let err = client.undecodable("no UploadId", "http://h/b/k", &reply);
+        let Error::Decode { snippet, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*snippet, format!("{}***-and-more", "a".repeat(500)));
+        assert!(!snippet.contains("wJal"), "{snippet}");
+        // Cut on a character boundary, never inside one.
+        let body = format!("{}é{secret}", "a".repeat(SNIPPET_BYTES - 1));
+        let err = client.undecodable(
+            "no UploadId",
+            "http://h/b/k",
+            &http::Response::new(body.into_bytes()),
+        );
+        let Error::Decode { snippet, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*snippet, "a".repeat(SNIPPET_BYTES - 1));
     }
 
     #[test]
