@@ -212,7 +212,7 @@ impl BulkWriterBuilder {
     /// errors are returned by the call that wrote the file (`append_row` or `commit`), and
     /// the next call tries the upload again. See [`S3Storage`].
     pub fn remote(self, storage: S3Storage, prefix: impl Into<String>) -> Self {
-        self.with_remote(Arc::new(storage), prefix)
+        self.with_remote(Arc::new(storage.into_remote()), prefix)
     }
 
     /// Uploads each finished file into the Zilliz Cloud volume `volume` under
