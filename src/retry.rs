@@ -2,6 +2,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, TransportErrorKind};
@@ -119,13 +120,22 @@ impl RetryPolicy {
 
 /// A uniformly random number in [0, 1), from the standard library's per-process random keys.
 fn random_fraction() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// 64 random bits: the standard library's per-process random keys hashing a call counter, the
+/// clock and the process id (not for secrets).
+pub(crate) fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
+            .map_or(0, |d| d.as_nanos()),
     );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+    hasher.write_u32(std::process::id());
+    hasher.finish()
 }
 
 /// How safe an operation is to repeat.
@@ -202,20 +212,25 @@ fn parse_http_date(value: &str) -> Option<u64> {
     if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
-    // Days from civil (Howard Hinnant's algorithm).
-    let (y, mo) = if month <= 2 {
+    let days = days_from_civil(year, month, day as i64);
+    u64::try_from(days)
+        .ok()
+        .map(|d| d * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, month 1..=12 (Howard Hinnant's
+/// days-from-civil algorithm).
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let (y, m) = if month <= 2 {
         (year - 1, month + 9)
     } else {
         (year, month - 3)
     };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
-    let doy = (153 * mo as i64 + 2) / 5 + day as i64 - 1;
+    let doy = (153 * m + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days)
-        .ok()
-        .map(|d| d * 86_400 + h * 3600 + m * 60 + s)
+    era * 146_097 + doe - 719_468
 }
 
 /// Whether `err` is a passing failure (the network, or a server that is busy or restarting):
@@ -300,6 +315,14 @@ impl<'a> Retries<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_from_civil_counts_from_the_epoch() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1994, 11, 6), 9_075);
+    }
 
     #[test]
     fn retries_stop_when_the_attempts_are_used_up() {

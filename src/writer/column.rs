@@ -176,7 +176,7 @@ impl Values {
     }
 }
 
-fn expected(t: DataType) -> &'static str {
+pub(super) fn expected(t: DataType) -> &'static str {
     match t {
         DataType::Bool => "true or false",
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => "an integer",

@@ -212,7 +212,7 @@ impl BulkWriterBuilder {
     /// errors are returned by the call that wrote the file (`append_row` or `commit`), and
     /// the next call tries the upload again. See [`S3Storage`].
     pub fn remote(self, storage: S3Storage, prefix: impl Into<String>) -> Self {
-        self.with_remote(Arc::new(storage), prefix)
+        self.with_remote(Arc::new(storage.into_remote()), prefix)
     }
 
     /// Uploads each finished file into the Zilliz Cloud volume `volume` under
@@ -682,37 +682,19 @@ impl Drop for BulkWriter {
 
 /// A key prefix as `a/b` (no empty or `.` segments, `\\` read as `/`); `..` is refused.
 fn normalize_prefix(prefix: &str) -> Result<String, Error> {
-    let parts: Vec<&str> = prefix
-        .split(['/', '\\'])
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    if parts.contains(&"..") {
-        return Err(Error::invalid_request(format!(
+    let mut dir = crate::volume::volume_dir(prefix).map_err(|_| {
+        Error::invalid_request(format!(
             "the remote prefix {prefix:?} holds '..', which would leave the bucket or volume folder"
-        )));
-    }
-    Ok(parts.join("/"))
+        ))
+    })?;
+    // `a/b/` → `a/b`.
+    dir.pop();
+    Ok(dir)
 }
 
 /// A random (version 4) UUID from the standard library's per-process random keys.
 fn uuid_v4() -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut words = [0u64; 2];
-    for w in &mut words {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        h.write_u32(std::process::id());
-        *w = h.finish();
-    }
+    let words = [crate::retry::random_u64(), crate::retry::random_u64()];
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&words[0].to_le_bytes());
     b[8..].copy_from_slice(&words[1].to_le_bytes());
@@ -727,4 +709,36 @@ fn uuid_v4() -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_normalized_and_dot_dot_refused() {
+        for (given, want) in [
+            ("", ""),
+            ("/", ""),
+            ("a", "a"),
+            ("/a//b/./", "a/b"),
+            ("a\\b\\", "a/b"),
+        ] {
+            assert_eq!(normalize_prefix(given).unwrap(), want, "{given:?}");
+        }
+        for given in ["..", "a/../b", "a\\..\\b"] {
+            let err = normalize_prefix(given).unwrap_err().to_string();
+            assert!(err.contains("holds '..'"), "{given:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let (a, b) = (uuid_v4(), uuid_v4());
+        assert_ne!(a, b);
+        let groups: Vec<usize> = a.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12], "{a}");
+        assert_eq!(&a[14..15], "4", "{a}");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+    }
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
-use super::column::{Column, Kind, ListPush, Scalar};
+use super::column::{expected, Column, Kind, ListPush, Scalar};
 
 /// What a row key is.
 #[derive(Clone, Copy, Debug)]
@@ -322,6 +322,98 @@ macro_rules! reject {
     };
 }
 
+/// Refuses the listed generic and compound `Serializer` methods with an error: either a
+/// message (`reject_compound!(MSG; serialize_seq, ...)`) or an expression of the serializer
+/// (`reject_compound!(self => self.mismatch("..."); serialize_map, ...)`).
+macro_rules! reject_compound {
+    (@one $s:ident, $err:expr, serialize_some) => {
+        fn serialize_some<T: Serialize + ?Sized>($s, _: &T) -> Result<Self::Ok, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_newtype_variant) => {
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            $s,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_seq) => {
+        fn serialize_seq($s, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_tuple) => {
+        fn serialize_tuple($s, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_tuple_struct) => {
+        fn serialize_tuple_struct(
+            $s,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_tuple_variant) => {
+        fn serialize_tuple_variant(
+            $s,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_map) => {
+        fn serialize_map($s, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_struct) => {
+        fn serialize_struct(
+            $s,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, Self::Error> {
+            Err($err)
+        }
+    };
+    (@one $s:ident, $err:expr, serialize_struct_variant) => {
+        fn serialize_struct_variant(
+            $s,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Self::Error> {
+            Err($err)
+        }
+    };
+    ($s:ident => $err:expr; $($method:ident),* $(,)?) => {
+        $(reject_compound!(@one $s, $err, $method);)*
+    };
+    ($what:expr; $($method:ident),* $(,)?) => {
+        $(reject_compound!(@one self, ser::Error::custom($what), $method);)*
+    };
+}
+
+/// Integer `Serializer` methods that hand the value on as `Scalar::Int` through `self.$push`.
+macro_rules! scalars {
+    ($push:ident; $($method:ident($ty:ty)),* $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<Self::Ok, Self::Error> {
+            self.$push(Scalar::Int(v.into()))
+        })*
+    };
+}
+
 // ---------------------------------------------------------------- the row itself
 
 /// Serializes a whole row: a map or a struct.
@@ -368,46 +460,8 @@ impl<'s, 'a> ser::Serializer for RowSer<'s, 'a> {
         serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]), serialize_none(),
         serialize_unit(), serialize_unit_struct(&'static str),
         serialize_unit_variant(&'static str, u32, &'static str));
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(ser::Error::custom(NOT_A_ROW))
-    }
+    reject_compound!(NOT_A_ROW; serialize_newtype_variant, serialize_seq, serialize_tuple,
+        serialize_tuple_struct, serialize_tuple_variant, serialize_struct_variant);
 }
 
 pub(crate) struct RowMap<'s, 'a> {
@@ -493,59 +547,9 @@ impl ser::Serializer for KeySer<'_> {
         serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
         serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
         serialize_unit_struct(&'static str));
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(ser::Error::custom(NOT_A_KEY))
-    }
+    reject_compound!(NOT_A_KEY; serialize_some, serialize_newtype_variant, serialize_seq,
+        serialize_tuple, serialize_tuple_struct, serialize_tuple_variant, serialize_map,
+        serialize_struct, serialize_struct_variant);
 }
 
 // ---------------------------------------------------------------- one field's value
@@ -569,13 +573,7 @@ impl<'c> ValueSer<'c> {
     fn mismatch(self, what: &str) -> RowError {
         err(format!(
             "expected {}, got {what}",
-            match self.col.data_type {
-                t if t.is_vector() => "a list of numbers",
-                super::DataType::Array => "a list",
-                super::DataType::Bool => "true or false",
-                t if t.is_string() => "a string",
-                _ => "a number",
-            }
+            expected(self.col.data_type)
         ))
     }
 }
@@ -594,32 +592,11 @@ impl<'c> ser::Serializer for ValueSer<'c> {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok, RowError> {
         self.scalar(Scalar::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
+    scalars!(scalar; serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64));
     fn serialize_i128(self, v: i128) -> Result<Self::Ok, RowError> {
         self.scalar(Scalar::Int(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok, RowError> {
-        self.scalar(Scalar::Int(v.into()))
     }
     fn serialize_u128(self, v: u128) -> Result<Self::Ok, RowError> {
         match i128::try_from(v) {
@@ -670,15 +647,6 @@ impl<'c> ser::Serializer for ValueSer<'c> {
     ) -> Result<Self::Ok, RowError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Self::Ok, RowError> {
-        Err(self.mismatch("an enum variant"))
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<ListSer<'c>, RowError> {
         let ValueSer { col } = self;
         Ok(ListSer {
@@ -691,34 +659,9 @@ impl<'c> ser::Serializer for ValueSer<'c> {
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<ListSer<'c>, RowError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(self.mismatch("an enum variant"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
-        Err(self.mismatch("an object"))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, RowError> {
-        Err(self.mismatch("an object"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(self.mismatch("an enum variant"))
-    }
+    reject_compound!(self => self.mismatch("an enum variant"); serialize_newtype_variant,
+        serialize_tuple_variant, serialize_struct_variant);
+    reject_compound!(self => self.mismatch("an object"); serialize_map, serialize_struct);
 }
 
 /// A list value's elements, pushed one by one.
@@ -798,30 +741,9 @@ impl ser::Serializer for ElemSer<'_, '_> {
     fn serialize_bool(self, v: bool) -> Result<(), RowError> {
         self.push(Scalar::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), RowError> {
-        self.push(Scalar::Int(v.into()))
-    }
+    scalars!(push; serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64));
     #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), RowError> {
         self.list.push_float(v.into()).map_err(err)
@@ -857,54 +779,7 @@ impl ser::Serializer for ElemSer<'_, '_> {
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), RowError> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, RowError> {
-        Err(ser::Error::custom(NESTED))
-    }
+    reject_compound!(NESTED; serialize_newtype_variant, serialize_seq, serialize_tuple,
+        serialize_tuple_struct, serialize_tuple_variant, serialize_map, serialize_struct,
+        serialize_struct_variant);
 }

@@ -2,73 +2,132 @@
 //! `json.dumps(value)` (separators `", "` / `": "`, `ensure_ascii`), so text files match
 //! pymilvus's byte for byte where that is cheap.
 
-use std::fmt::Write as _;
+use std::fmt::{self, LowerExp, Write as _};
 
 use serde_json::Value;
 
+/// A fixed stack buffer that `write!` fills; the longest `{:e}` of an f64 is 24 bytes
+/// (`-2.2250738585072014e-308`).
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        Self {
+            buf: [0; 32],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are copied in, so the bytes are valid UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The significant digits of a float, held as the two slices around the mantissa's `.`
+/// (`1.25e-3` → "1" and "25"), so they are laid out without being copied together.
+#[derive(Clone, Copy)]
+struct Digits<'a> {
+    head: &'a str,
+    tail: &'a str,
+}
+
+impl Digits<'_> {
+    fn len(self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Appends digits `from..to` of the whole sequence.
+    fn push(self, out: &mut String, from: usize, to: usize) {
+        let split = self.head.len();
+        if from < split {
+            out.push_str(&self.head[from..to.min(split)]);
+        }
+        if to > split {
+            out.push_str(&self.tail[from.max(split) - split..to - split]);
+        }
+    }
+}
+
 /// Splits the shortest round-trip text of a float into (negative, digits, decimal exponent),
 /// `1.25e-3` → (false, "125", -3).
-fn shortest(text: String) -> (bool, String, i32) {
+fn shortest(text: &str) -> (bool, Digits<'_>, i32) {
     let (neg, rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),
-        None => (false, text.as_str()),
+        None => (false, text),
     };
     let (mantissa, exp) = rest.split_once('e').unwrap_or((rest, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    (neg, digits, exp.parse().unwrap_or(0))
+    let (head, tail) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    (neg, Digits { head, tail }, exp.parse().unwrap_or(0))
 }
 
 /// Lays out digits the way Python's float repr does: positional when `lo <= exp < hi`,
 /// otherwise `d.ddde±XX`.
-fn layout(out: &mut String, neg: bool, digits: &str, exp: i32, sci: bool) {
+fn layout(out: &mut String, neg: bool, digits: Digits<'_>, exp: i32, sci: bool) {
+    let len = digits.len();
     if neg {
         out.push('-');
     }
     if sci {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
+        digits.push(out, 0, 1);
+        if len > 1 {
             out.push('.');
-            out.push_str(&digits[1..]);
+            digits.push(out, 1, len);
         }
         let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     } else if exp >= 0 {
         let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(digits);
-            out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+        if len <= int_len {
+            digits.push(out, 0, len);
+            out.extend(std::iter::repeat_n('0', int_len - len));
             out.push_str(".0");
         } else {
-            out.push_str(&digits[..int_len]);
+            digits.push(out, 0, int_len);
             out.push('.');
-            out.push_str(&digits[int_len..]);
+            digits.push(out, int_len, len);
         }
     } else {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-        out.push_str(digits);
+        digits.push(out, 0, len);
     }
 }
 
-/// Python's `repr(x)` for a finite double: `0.1`, `1.0`, `1e-08`, `1e+16`, `-0.0`.
-pub(crate) fn push_f64(out: &mut String, x: f64) {
-    let (neg, digits, exp) = shortest(format!("{x:e}"));
-    layout(out, neg, &digits, exp, !(-4..16).contains(&exp));
+/// Formats `x` as its shortest round-trip `{:e}` text on the stack and lays it out, scientific
+/// when `sci(exp)` says so.
+fn push_with<T: LowerExp>(out: &mut String, x: T, sci: impl FnOnce(i32) -> bool) {
+    let mut text = StackText::new();
+    let _ = write!(text, "{x:e}");
+    let (neg, digits, exp) = shortest(text.as_str());
+    layout(out, neg, digits, exp, sci(exp));
 }
 
-/// The shortest text that reads back as the same f32, in Python's float layout (used for f32
-/// values inside JSON text: vectors, Float fields).
-pub(crate) fn push_f32(out: &mut String, x: f32) {
-    let (neg, digits, exp) = shortest(format!("{x:e}"));
-    layout(out, neg, &digits, exp, !(-4..16).contains(&exp));
+/// Python's float layout of the shortest text that reads back as the same value: for an f64
+/// that is `repr(x)` (`0.1`, `1.0`, `1e-08`, `1e+16`, `-0.0`); for an f32 it is the text used
+/// for f32 values inside JSON (vectors, Float fields).
+pub(crate) fn push_float<T: LowerExp>(out: &mut String, x: T) {
+    push_with(out, x, |exp| !(-4..16).contains(&exp));
 }
 
 /// `str(np.float32(x))` (numpy 2): shortest f32 digits, scientific when the value is below
 /// 1e-4 or at least 1e6 in magnitude.
 pub(crate) fn push_numpy_f32(out: &mut String, x: f32) {
-    let (neg, digits, exp) = shortest(format!("{x:e}"));
     let a = (x as f64).abs();
     let sci = a != 0.0 && !(1e-4..1e6).contains(&a);
-    layout(out, neg, &digits, exp, sci);
+    push_with(out, x, |_| sci);
 }
 
 /// A JSON string literal as `json.dumps` writes it with `ensure_ascii=True`.
@@ -106,7 +165,7 @@ pub(crate) fn push_json(out: &mut String, v: &Value) {
             } else if let Some(u) = n.as_u64() {
                 let _ = write!(out, "{u}");
             } else {
-                push_f64(out, n.as_f64().unwrap_or(0.0));
+                push_float(out, n.as_f64().unwrap_or(0.0));
             }
         }
         Value::String(s) => push_json_str(out, s),
@@ -147,7 +206,7 @@ mod tests {
 
     fn f64s(x: f64) -> String {
         let mut s = String::new();
-        push_f64(&mut s, x);
+        push_float(&mut s, x);
         s
     }
     fn np32(x: f32) -> String {
@@ -201,6 +260,16 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(np32(x), want, "{x:e}");
         }
+    }
+
+    #[test]
+    fn longest_floats_fit_the_stack_buffer() {
+        assert_eq!(f64s(-f64::MIN_POSITIVE), "-2.2250738585072014e-308");
+        assert_eq!(f64s(-f64::MAX), "-1.7976931348623157e+308");
+        assert_eq!(f64s(5e-324), "5e-324");
+        let mut s = String::new();
+        push_float(&mut s, -f32::MIN_POSITIVE);
+        assert_eq!(s, "-1.1754944e-38");
     }
 
     #[test]

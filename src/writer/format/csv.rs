@@ -40,7 +40,7 @@ pub(super) fn write(chunk: &Chunk<'_>, out: &mut impl Write) -> std::io::Result<
             match (&col.kind, &col.values) {
                 (Kind::Bool, Values::Bool(v)) => cell.push_str(if v[i] { "True" } else { "False" }),
                 (Kind::Float, Values::F32(v)) => text::push_numpy_f32(&mut cell, v[i]),
-                (Kind::Double, Values::F64(v)) => text::push_f64(&mut cell, v[i]),
+                (Kind::Double, Values::F64(v)) => text::push_float(&mut cell, v[i]),
                 (Kind::Int8, Values::I8(v)) => {
                     let _ = write!(cell, "{}", v[i]);
                 }

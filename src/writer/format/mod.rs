@@ -121,7 +121,7 @@ pub(crate) fn push_cell_json(out: &mut String, col: &Column, i: usize, json_as_v
                 }
                 // The exact value of the half float, as pymilvus prints a decoded byte-form vector.
                 let x = half_to_f32(u16::from_le_bytes([pair[0], pair[1]]), *bf16);
-                text::push_f64(out, x.into());
+                text::push_float(out, f64::from(x));
             }
             out.push(']');
         }
@@ -162,8 +162,8 @@ fn push_item(out: &mut String, values: &Values, j: usize) {
         Values::I64(v) => {
             let _ = write!(out, "{}", v[j]);
         }
-        Values::F32(v) => text::push_f32(out, v[j]),
-        Values::F64(v) => text::push_f64(out, v[j]),
+        Values::F32(v) => text::push_float(out, v[j]),
+        Values::F64(v) => text::push_float(out, v[j]),
         Values::Str(v) => text::push_json_str(out, v.get(j)),
         Values::Bytes(v) => {
             let _ = write!(out, "{}", v[j]);

@@ -56,6 +56,26 @@ fn header(
     out.write_all(dict.as_bytes())
 }
 
+/// Bytes gathered before each write of a numeric column.
+const WRITE_BUF: usize = 64 << 10;
+
+/// Writes `values` as their little-endian bytes, gathered through one 64 KiB buffer.
+fn write_le<T: Copy, const N: usize>(
+    out: &mut impl Write,
+    values: &[T],
+    to_le: impl Fn(T) -> [u8; N],
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(WRITE_BUF.min(values.len() * N));
+    for batch in values.chunks(WRITE_BUF / N) {
+        buf.clear();
+        for x in batch {
+            buf.extend_from_slice(&to_le(*x));
+        }
+        out.write_all(&buf)?;
+    }
+    Ok(())
+}
+
 fn write_column(col: &Column, rows: usize, out: &mut impl Write) -> std::io::Result<()> {
     let w = col.width();
     let matrix = matches!(
@@ -69,33 +89,31 @@ fn write_column(col: &Column, rows: usize, out: &mut impl Write) -> std::io::Res
     match &col.values {
         Values::Bool(v) => {
             header(out, "|b1", rows, width)?;
-            let bytes: Vec<u8> = v.iter().map(|b| *b as u8).collect();
-            out.write_all(&bytes)
+            write_le(out, v, |b| [b as u8])
         }
         Values::I8(v) => {
             header(out, "|i1", rows, width)?;
-            let bytes: Vec<u8> = v.iter().map(|x| *x as u8).collect();
-            out.write_all(&bytes)
+            write_le(out, v, |x| [x as u8])
         }
         Values::I16(v) => {
             header(out, "<i2", rows, width)?;
-            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+            write_le(out, v, i16::to_le_bytes)
         }
         Values::I32(v) => {
             header(out, "<i4", rows, width)?;
-            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+            write_le(out, v, i32::to_le_bytes)
         }
         Values::I64(v) => {
             header(out, "<i8", rows, width)?;
-            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+            write_le(out, v, i64::to_le_bytes)
         }
         Values::F32(v) => {
             header(out, "<f4", rows, width)?;
-            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+            write_le(out, v, f32::to_le_bytes)
         }
         Values::F64(v) => {
             header(out, "<f8", rows, width)?;
-            v.iter().try_for_each(|x| out.write_all(&x.to_le_bytes()))
+            write_le(out, v, f64::to_le_bytes)
         }
         Values::Bytes(v) => {
             header(out, "|u1", rows, width)?;
@@ -124,5 +142,30 @@ fn write_column(col: &Column, rows: usize, out: &mut impl Write) -> std::io::Res
             "column '{}': NumPy files cannot hold arrays",
             col.name
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_le_matches_element_by_element_across_buffer_refills() {
+        let values: Vec<f64> = (0..(WRITE_BUF / 8 * 2 + 3))
+            .map(|i| i as f64 * 0.5)
+            .collect();
+        let mut got = Vec::new();
+        write_le(&mut got, &values, f64::to_le_bytes).unwrap();
+        let want: Vec<u8> = values.iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(got, want);
+
+        let flags = [true, false, true];
+        let mut got = Vec::new();
+        write_le(&mut got, &flags, |b| [b as u8]).unwrap();
+        assert_eq!(got, [1, 0, 1]);
+
+        let mut got = Vec::new();
+        write_le(&mut got, &[] as &[i32], i32::to_le_bytes).unwrap();
+        assert!(got.is_empty());
     }
 }

@@ -73,24 +73,29 @@ fn offsets(ends: impl Iterator<Item = usize>, start: usize) -> std::io::Result<O
     Ok(OffsetBuffer::new(ScalarBuffer::from(out)))
 }
 
-/// Items `a..b` of a flat value list as an Arrow array (no nulls).
-fn items(values: &Values, a: usize, b: usize) -> std::io::Result<ArrayRef> {
+/// Items `a..b` of a flat value list as an Arrow array, with `nulls` (`None` for list items).
+fn items(
+    values: &Values,
+    a: usize,
+    b: usize,
+    nulls: Option<NullBuffer>,
+) -> std::io::Result<ArrayRef> {
     Ok(match values {
-        Values::Bool(v) => Arc::new(BooleanArray::new(BooleanBuffer::from(&v[a..b]), None)),
-        Values::I8(v) => Arc::new(Int8Array::new(ScalarBuffer::from(v[a..b].to_vec()), None)),
-        Values::I16(v) => Arc::new(Int16Array::new(ScalarBuffer::from(v[a..b].to_vec()), None)),
-        Values::I32(v) => Arc::new(Int32Array::new(ScalarBuffer::from(v[a..b].to_vec()), None)),
-        Values::I64(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v[a..b].to_vec()), None)),
+        Values::Bool(v) => Arc::new(BooleanArray::new(BooleanBuffer::from(&v[a..b]), nulls)),
+        Values::I8(v) => Arc::new(Int8Array::new(ScalarBuffer::from(v[a..b].to_vec()), nulls)),
+        Values::I16(v) => Arc::new(Int16Array::new(ScalarBuffer::from(v[a..b].to_vec()), nulls)),
+        Values::I32(v) => Arc::new(Int32Array::new(ScalarBuffer::from(v[a..b].to_vec()), nulls)),
+        Values::I64(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v[a..b].to_vec()), nulls)),
         Values::F32(v) => Arc::new(Float32Array::new(
             ScalarBuffer::from(v[a..b].to_vec()),
-            None,
+            nulls,
         )),
         Values::F64(v) => Arc::new(Float64Array::new(
             ScalarBuffer::from(v[a..b].to_vec()),
-            None,
+            nulls,
         )),
-        Values::Bytes(v) => Arc::new(UInt8Array::new(ScalarBuffer::from(v[a..b].to_vec()), None)),
-        Values::Str(s) => strings(s, a, b, None)?,
+        Values::Bytes(v) => Arc::new(UInt8Array::new(ScalarBuffer::from(v[a..b].to_vec()), nulls)),
+        Values::Str(s) => strings(s, a, b, nulls)?,
         Values::List { .. } => return Err(io("nested lists are not supported")),
     })
 }
@@ -110,8 +115,14 @@ fn strings(
     ))
 }
 
-/// Rows `a..b` of a column as an Arrow array.
-fn column_array(col: &Column, a: usize, b: usize) -> std::io::Result<ArrayRef> {
+/// Rows `a..b` of a column as an Arrow array of `data_type` (the column's type in the file's
+/// schema, [`arrow_type`]).
+fn column_array(
+    col: &Column,
+    data_type: &ArrowType,
+    a: usize,
+    b: usize,
+) -> std::io::Result<ArrayRef> {
     let nulls = col
         .validity
         .as_ref()
@@ -119,11 +130,11 @@ fn column_array(col: &Column, a: usize, b: usize) -> std::io::Result<ArrayRef> {
         .filter(|n| n.null_count() > 0);
     let w = col.width();
     let list = |values: ArrayRef, offsets: OffsetBuffer<i32>| -> std::io::Result<ArrayRef> {
-        let ArrowType::List(field) = arrow_type(col) else {
+        let ArrowType::List(field) = data_type else {
             unreachable!("list column")
         };
         Ok(Arc::new(
-            ListArray::try_new(field, offsets, values, nulls.clone()).map_err(io)?,
+            ListArray::try_new(Arc::clone(field), offsets, values, nulls.clone()).map_err(io)?,
         ))
     };
     match (&col.kind, &col.values) {
@@ -136,7 +147,7 @@ fn column_array(col: &Column, a: usize, b: usize) -> std::io::Result<ArrayRef> {
         ) => {
             let (ia, ib) = (offs[a], offs[b]);
             list(
-                items(its, ia, ib)?,
+                items(its, ia, ib, None)?,
                 offsets(offs[a + 1..=b].iter().copied(), ia)?,
             )
         }
@@ -147,24 +158,10 @@ fn column_array(col: &Column, a: usize, b: usize) -> std::io::Result<ArrayRef> {
             | Kind::Int8Vector { .. },
             values,
         ) => list(
-            items(values, a * w, b * w)?,
+            items(values, a * w, b * w, None)?,
             offsets((a + 1..=b).map(|r| r * w), a * w)?,
         ),
-        (_, Values::Str(s)) => strings(s, a, b, nulls),
-        (_, values) => {
-            let array = items(values, a, b)?;
-            match nulls {
-                None => Ok(array),
-                Some(n) => Ok(arrow_array::make_array(
-                    array
-                        .to_data()
-                        .into_builder()
-                        .nulls(Some(n))
-                        .build()
-                        .map_err(io)?,
-                )),
-            }
-        }
+        (_, values) => items(values, a, b, nulls),
     }
 }
 
@@ -218,7 +215,8 @@ pub(super) fn write(chunk: &Chunk<'_>, out: &mut (impl Write + Send)) -> std::io
             let arrays = chunk
                 .columns
                 .iter()
-                .map(|c| column_array(c, a, b))
+                .zip(schema.fields())
+                .map(|(c, field)| column_array(c, field.data_type(), a, b))
                 .collect::<std::io::Result<Vec<_>>>()?;
             let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(io)?;
             writer.write(&batch).map_err(io)?;

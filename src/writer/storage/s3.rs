@@ -4,7 +4,7 @@
 //! transports, TLS settings, timeouts and `MockTransport` apply to uploads too.
 //!
 //! Internally the work is done by [`S3Client`], a client for one bucket with fixed settings;
-//! [`S3Storage`] is its public builder and the writer's [`Remote`].
+//! [`S3Storage`] is its public builder, and [`S3Remote`] the writer's [`Remote`] over it.
 
 use std::fmt;
 use std::fs::File;
@@ -132,8 +132,6 @@ pub struct S3Storage {
     part_size: u64,
     multipart_threshold: Option<u64>,
     parallel_parts: usize,
-    /// Built from the settings on first use (the writer's bucket check).
-    client: OnceLock<Arc<S3Client>>,
 }
 
 impl S3Storage {
@@ -154,7 +152,6 @@ impl S3Storage {
             part_size: MIN_PART_SIZE,
             multipart_threshold: None,
             parallel_parts: 3,
-            client: OnceLock::new(),
         }
     }
 
@@ -167,21 +164,18 @@ impl S3Storage {
     ) -> Self {
         self.access_key = Secret::new(access_key);
         self.secret_key = Secret::new(secret_key);
-        self.client = OnceLock::new();
         self
     }
 
     /// The session token of temporary credentials (AWS STS), sent as `X-Amz-Security-Token`.
     pub fn session_token(mut self, token: impl Into<String>) -> Self {
         self.session_token = Some(Secret::new(token));
-        self.client = OnceLock::new();
         self
     }
 
     /// The bucket's region (default `us-east-1`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
-        self.client = OnceLock::new();
         self
     }
 
@@ -189,7 +183,6 @@ impl S3Storage {
     /// style (`https://<endpoint host>/<bucket>/<key>`, the default).
     pub fn virtual_hosted_style(mut self, yes: bool) -> Self {
         self.virtual_hosted = yes;
-        self.client = OnceLock::new();
         self
     }
 
@@ -197,7 +190,6 @@ impl S3Storage {
     /// with default settings, feature `ureq`; without that feature a transport is required).
     pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
         self.transport = Some(Arc::new(transport));
-        self.client = OnceLock::new();
         self
     }
 
@@ -205,7 +197,6 @@ impl S3Storage {
     /// request on its own (each part of a multipart upload has its own attempts).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
-        self.client = OnceLock::new();
         self
     }
 
@@ -214,7 +205,6 @@ impl S3Storage {
     /// gets larger parts, rounded up to a MiB. Each part in flight is held in memory.
     pub fn part_size(mut self, bytes: usize) -> Self {
         self.part_size = bytes as u64;
-        self.client = OnceLock::new();
         self
     }
 
@@ -222,7 +212,6 @@ impl S3Storage {
     /// (default: the part size; at most 5 GiB).
     pub fn multipart_threshold(mut self, bytes: usize) -> Self {
         self.multipart_threshold = Some(bytes as u64);
-        self.client = OnceLock::new();
         self
     }
 
@@ -230,7 +219,6 @@ impl S3Storage {
     /// (default 3, as minio-py; at least 1).
     pub fn parallel_parts(mut self, parts: usize) -> Self {
         self.parallel_parts = parts;
-        self.client = OnceLock::new();
         self
     }
 
@@ -238,23 +226,22 @@ impl S3Storage {
     /// tests; not part of the API.
     #[doc(hidden)]
     pub fn check_bucket(&self) -> Result<(), Error> {
-        self.client()?.head_bucket()
+        self.build_client()?.head_bucket()
     }
 
     /// Uploads `local` as `key`, as the writer does for each finished file. Used by the
     /// crate's integration tests; not part of the API.
     #[doc(hidden)]
     pub fn upload_file(&self, local: impl AsRef<Path>, key: &str) -> Result<(), Error> {
-        self.client()?.put_object(local.as_ref(), key)
+        self.build_client()?.put_object(local.as_ref(), key)
     }
 
-    /// The client these settings describe, built (and its settings checked) once.
-    fn client(&self) -> Result<&S3Client, Error> {
-        if let Some(client) = self.client.get() {
-            return Ok(client);
+    /// These settings as the writer's [`Remote`], whose client is built once.
+    pub(crate) fn into_remote(self) -> S3Remote {
+        S3Remote {
+            storage: self,
+            client: OnceLock::new(),
         }
-        let client = Arc::new(self.build_client()?);
-        Ok(self.client.get_or_init(|| client))
     }
 
     /// A new client with these settings, every setting checked: an [`Error::Config`] names
@@ -425,7 +412,31 @@ impl fmt::Debug for S3Storage {
     }
 }
 
-impl Remote for S3Storage {
+/// An [`S3Storage`] as a writer's [`Remote`]: its client is built (and the settings checked)
+/// on first use, the writer's bucket check, and kept for the uploads.
+pub(crate) struct S3Remote {
+    storage: S3Storage,
+    client: OnceLock<S3Client>,
+}
+
+impl S3Remote {
+    fn client(&self) -> Result<&S3Client, Error> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = self.storage.build_client()?;
+        Ok(self.client.get_or_init(|| client))
+    }
+}
+
+impl fmt::Debug for S3Remote {
+    /// The storage's settings, as [`S3Storage`] shows them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.storage, f)
+    }
+}
+
+impl Remote for S3Remote {
     fn check(&self) -> Result<(), Error> {
         self.client()?.head_bucket()
     }
@@ -1333,7 +1344,7 @@ mod tests {
     fn debug_hides_secrets() {
         let s = storage().transport(FnTransport::new(|_| Ok(http::Response::new(Vec::new()))));
         s.check_bucket().unwrap();
-        let text = format!("{s:?} {:?}", s.client().unwrap());
+        let text = format!("{s:?} {:?}", s.build_client().unwrap());
         for secret in ["AKIDEXAMPLE", "wJalrXUtnFEMI", "FwoGZXIvYXdzEXAMPLE"] {
             assert!(!text.contains(secret), "{text}");
         }
