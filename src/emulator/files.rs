@@ -1233,18 +1233,80 @@ fn check_parquet_batch(ctx: &Ctx<'_>, batch: &RecordBatch) -> Result<(), String>
             }
         }
         if f.data_type == DataType::VarChar {
-            if let Some(strings) = array.as_string_opt::<i32>() {
-                if let Some(s) = strings
-                    .iter()
-                    .flatten()
-                    .find(|s| varchar_length(f, s).is_err())
-                {
-                    return varchar_length(f, s);
-                }
+            check_strings(f, array.as_ref(), 0..array.len())?;
+        }
+        if f.data_type == DataType::Array && f.element_type == Some(DataType::VarChar) {
+            if let Some((values, ranges)) = list_elements(array) {
+                ranges
+                    .into_iter()
+                    .try_for_each(|range| check_strings(f, values, range))?;
             }
         }
     }
     Ok(())
+}
+
+/// `value(i)` of a string array in any of arrow's three layouts (`Utf8`, `LargeUtf8`,
+/// `Utf8View`).
+fn string_values<'a>(array: &'a dyn Array) -> Option<Box<dyn Fn(usize) -> &'a str + 'a>> {
+    if let Some(strings) = array.as_string_opt::<i32>() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    if let Some(strings) = array.as_string_opt::<i64>() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    if let Some(strings) = array.as_string_view_opt() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    None
+}
+
+/// The `max_length` check of `f` on the non-null strings at `range` of `array` (nothing when
+/// it holds no strings).
+fn check_strings(
+    f: &FieldSchema,
+    array: &dyn Array,
+    range: std::ops::Range<usize>,
+) -> Result<(), String> {
+    let Some(value) = string_values(array) else {
+        return Ok(());
+    };
+    range
+        .filter(|&i| array.is_valid(i))
+        .try_for_each(|i| varchar_length(f, value(i)))
+}
+
+/// The values of a list array and, for each non-null list, the range of its elements.
+fn list_elements(array: &ArrayRef) -> Option<(&dyn Array, Vec<std::ops::Range<usize>>)> {
+    let valid = |i: usize| !array.is_null(i);
+    if let Some(list) = array.as_list_opt::<i32>() {
+        let offsets = list.value_offsets();
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| offsets[i] as usize..offsets[i + 1] as usize)
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    if let Some(list) = array.as_list_opt::<i64>() {
+        let offsets = list.value_offsets();
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| offsets[i] as usize..offsets[i + 1] as usize)
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    if let Some(list) = array.as_fixed_size_list_opt() {
+        let n = list.value_length() as usize;
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| {
+                let start = list.value_offset(i) as usize;
+                start..start + n
+            })
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    None
 }
 
 /// The length of each non-null list (or binary value) in `array`.
