@@ -1,4 +1,4 @@
-//! The emulator's file reader (feature `writer`): what a Milvus 2.5/2.6 server does with the
+//! The emulator's file reader: what a Milvus 2.5/2.6 server does with the
 //! files an import lists, done on a local directory, the emulator's "bucket".
 //!
 //! Two steps, as on the server:

@@ -8,9 +8,7 @@ use std::sync::Mutex;
 use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
-#[cfg(feature = "writer")]
 use super::collections::Collections;
-#[cfg(feature = "writer")]
 use super::files;
 use super::jobs::{Jobs, NewJob, Stage};
 use super::{Config, Flavor, RecordedRequest, Timing};
@@ -217,10 +215,8 @@ pub(crate) struct Service {
     /// in at run time).
     databases: Mutex<Vec<String>>,
     /// The collections describe answers for and imports are checked against.
-    #[cfg(feature = "writer")]
     collections: Mutex<Collections>,
     /// The "bucket" imports read files from.
-    #[cfg(feature = "writer")]
     root: Option<files::Root>,
 }
 
@@ -263,7 +259,6 @@ struct Records {
 /// Where the import-job endpoints live.
 const IMPORT_PREFIX: &str = "/v2/vectordb/jobs/import/";
 /// The collection describe endpoint.
-#[cfg(feature = "writer")]
 const DESCRIBE_COLLECTION: &str = "/v2/vectordb/collections/describe";
 
 #[derive(Clone, Copy, PartialEq)]
@@ -273,7 +268,6 @@ enum Route {
     List,
     Commit,
     Abort,
-    #[cfg(feature = "writer")]
     DescribeCollection,
 }
 
@@ -289,7 +283,6 @@ impl Service {
     pub(crate) fn new(config: Config) -> Self {
         let mut jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
         jobs.set_max_jobs(config.max_jobs);
-        #[cfg(feature = "writer")]
         let collections = {
             let mut collections = Collections::new();
             for (db, name, schema) in &config.collections {
@@ -299,9 +292,7 @@ impl Service {
         };
         Service {
             databases: Mutex::new(config.databases.clone()),
-            #[cfg(feature = "writer")]
             collections: Mutex::new(collections),
-            #[cfg(feature = "writer")]
             root: config.data_root.as_deref().map(files::Root::new),
             config,
             jobs: Mutex::new(jobs),
@@ -315,7 +306,6 @@ impl Service {
     }
 
     /// Adds (or replaces) collection `name` in database `db`, creating the database if needed.
-    #[cfg(feature = "writer")]
     pub(crate) fn create_collection(
         &self,
         db: &str,
@@ -406,7 +396,6 @@ impl Service {
             });
         }
         match path {
-            #[cfg(feature = "writer")]
             DESCRIBE_COLLECTION => Some(Route::DescribeCollection),
             _ => None,
         }
@@ -441,7 +430,6 @@ impl Service {
             (flavor, Route::Describe) => self.describe(flavor, &body),
             (flavor, Route::Commit) => self.commit(flavor, &body),
             (flavor, Route::Abort) => self.abort(flavor, &body),
-            #[cfg(feature = "writer")]
             (_, Route::DescribeCollection) => self.describe_collection(&body, &request.headers),
         };
         result.unwrap_or_else(|reply| reply)
@@ -599,8 +587,7 @@ impl Service {
     /// With a data root, what the server does with an import's files: the proxy's refusals
     /// (unknown collection, code 100; file types, code 2100) as the create's reply, then the
     /// pre-import's reading — a failure reason for the job, or each group's true size.
-    /// Without one (or without feature `writer`), nothing.
-    #[cfg(feature = "writer")]
+    /// Without one, nothing.
     fn read_files(
         &self,
         db: &str,
@@ -628,22 +615,10 @@ impl Service {
         })
     }
 
-    #[cfg(not(feature = "writer"))]
-    fn read_files(
-        &self,
-        _db: &str,
-        _collection: &str,
-        _groups: &[Vec<String>],
-        _options: &BTreeMap<String, String>,
-    ) -> Result<(Option<String>, Option<Vec<super::jobs::GroupSize>>), Reply> {
-        Ok((None, None))
-    }
-
     /// `POST /v2/vectordb/collections/describe`: the collection's schema in the Milvus 2.5/2.6
     /// shape, or code 100. As on Milvus, the database is the body's `dbName`, else the
     /// `DB-Name` header, else `default`; and a collection without an index is described with
     /// code 0 and the index lookup's error in `message`.
-    #[cfg(feature = "writer")]
     fn describe_collection(
         &self,
         map: &Map<String, Value>,
