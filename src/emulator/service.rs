@@ -43,7 +43,7 @@ impl Reply {
         }
     }
 
-    fn ok(data: Value) -> Reply {
+    pub(crate) fn ok(data: Value) -> Reply {
         Reply::json(200, json!({"code": 0, "data": data}))
     }
 
@@ -62,7 +62,7 @@ impl Reply {
     }
 
     /// A business error: HTTP 200 with a `code` and `message`, as Milvus sends them.
-    fn error(code: i64, message: impl Into<String>) -> Reply {
+    pub(crate) fn error(code: i64, message: impl Into<String>) -> Reply {
         Reply::json(200, json!({"code": code, "message": message.into()}))
     }
 
