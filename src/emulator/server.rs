@@ -397,8 +397,7 @@ impl Connection {
                 headers: head.headers,
                 body,
             };
-            let reply = self.shared.service.handle(&request);
-            drop(request);
+            let reply = self.shared.service.handle(request);
             self.release();
             let keep_alive = head.keep_alive && !self.shared.stopping();
             let trace = trace.fetch_add(1, Ordering::Relaxed);

@@ -324,32 +324,40 @@ impl Service {
     /// Records `request` for [`Emulator::requests`](super::Emulator::requests): at most
     /// `record_body_limit` bytes of its body (unparsed: it is parsed when asked for), and at
     /// most `record_limit` requests and about `record_bytes_limit` bytes in all, the oldest
-    /// forgotten first.
-    fn record(&self, request: &Incoming) {
+    /// forgotten first. The record takes the request's headers and body.
+    fn record(&self, request: Incoming) {
         let config = &self.config;
         if config.record_limit == 0 {
             return;
         }
-        let cut = request.body.len() > config.record_body_limit;
-        let body = &request.body[..request.body.len().min(config.record_body_limit)];
-        let head_bytes: usize = request
-            .headers
+        let Incoming {
+            method,
+            path,
+            mut headers,
+            mut body,
+            ..
+        } = request;
+        let cut = body.len() > config.record_body_limit;
+        body.truncate(config.record_body_limit);
+        // The body may be the connection's read buffer, larger than what it holds: a record
+        // keeps only what it counts.
+        body.shrink_to_fit();
+        let head_bytes: usize = headers
             .iter()
             .map(|(name, value)| 48 + name.as_str().len() + value.len())
             .sum();
-        let bytes = 256 + request.method.len() + request.path.len() + head_bytes + body.len();
+        let bytes = 256 + method.len() + path.len() + head_bytes + body.len();
         if bytes > config.record_bytes_limit {
             return;
         }
-        let mut headers = request.headers.clone();
         if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
             value.set_sensitive(true);
         }
         let recorded = Recorded {
-            method: request.method.clone(),
-            path: request.path.clone(),
+            method,
+            path,
             headers,
-            body: body.to_vec(),
+            body,
             cut,
             bytes,
         };
@@ -401,9 +409,14 @@ impl Service {
         }
     }
 
-    /// Answers one request.
-    pub(crate) fn handle(&self, request: &Incoming) -> Reply {
+    /// Answers one request, then records it (before the reply is written).
+    pub(crate) fn handle(&self, request: Incoming) -> Reply {
+        let reply = self.answer(&request);
         self.record(request);
+        reply
+    }
+
+    fn answer(&self, request: &Incoming) -> Reply {
         if request.method == "OPTIONS" {
             return Reply::preflight();
         }
@@ -973,7 +986,42 @@ fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::base64_decode;
+    use super::{base64_decode, Incoming, Service};
+
+    #[test]
+    fn a_request_is_recorded_after_its_answer_with_its_headers_and_cut_body() {
+        let service = Service::new(
+            super::super::EmulatorConfig::milvus()
+                .record_body_limit(4)
+                .inner,
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, "Bearer t".parse().unwrap());
+        headers.insert("db-name", "d".parse().unwrap());
+        let mut body = Vec::with_capacity(1 << 16);
+        body.extend_from_slice(br#"{"collectionName":"c"}"#);
+        let reply = service.handle(Incoming {
+            method: "POST".into(),
+            path: "/v2/vectordb/jobs/import/list".into(),
+            query: String::new(),
+            headers,
+            body,
+        });
+        assert_eq!(reply.status, 200);
+        let recorded = service.requests();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].method, "POST");
+        assert_eq!(recorded[0].path, "/v2/vectordb/jobs/import/list");
+        assert_eq!(recorded[0].body, br#"{"co"#);
+        assert_eq!(recorded[0].headers["db-name"], "d");
+        assert!(recorded[0].headers[http::header::AUTHORIZATION].is_sensitive());
+        let records = super::lock(&service.requests);
+        let kept = records.list[0].body.capacity();
+        assert!(
+            kept < 64,
+            "the record keeps what it counts, not the read buffer: {kept}"
+        );
+    }
 
     #[test]
     fn base64_decodes_basic_credentials() {
