@@ -280,18 +280,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Service {
-    pub(crate) fn new(config: Config) -> Self {
+    /// The service for `config`; its databases and collections move into the service (the
+    /// only place they are read from then on).
+    pub(crate) fn new(mut config: Config) -> Self {
         let mut jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
         jobs.set_max_jobs(config.max_jobs);
-        let collections = {
-            let mut collections = Collections::new();
-            for (db, name, schema) in &config.collections {
-                collections.insert(db, name, schema.clone());
-            }
-            collections
-        };
+        let mut collections = Collections::new();
+        for (db, name, schema) in std::mem::take(&mut config.collections) {
+            collections.insert(&db, &name, schema);
+        }
         Service {
-            databases: Mutex::new(config.databases.clone()),
+            databases: Mutex::new(std::mem::take(&mut config.databases)),
             collections: Mutex::new(collections),
             root: config.data_root.as_deref().map(files::Root::new),
             config,
