@@ -273,7 +273,7 @@ enum Route {
 
 /// Locks `mutex`, shrugging off a panic of another holder (the data stays consistent: every
 /// change is a single assignment or push).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
