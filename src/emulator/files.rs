@@ -628,11 +628,7 @@ fn check_json_row(ctx: &Ctx<'_>, row: &Value) -> Result<(), String> {
 // ------------------------------------------------------------------ JSON
 
 /// The top of a JSON file: `{"rows": [...]}` (the key in any case) or a bare list of rows.
-struct JsonFile<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    rows: &'c mut u64,
-    stop: &'c mut Option<String>,
-}
+struct JsonFile<'c, 'a>(Rows<'c, 'a>);
 
 impl<'de> DeserializeSeed<'de> for JsonFile<'_, '_> {
     type Value = ();
@@ -654,27 +650,18 @@ impl<'de> Visitor<'de> for JsonFile<'_, '_> {
             return Ok(()); // `{}`: no rows
         };
         if !key.eq_ignore_ascii_case("rows") {
-            *self.stop = Some(wrap(format!(
+            *self.0.stop = Some(wrap(format!(
                 "invalid JSON format, the root key should be 'rows', but get '{key}'"
             )));
             return Err(de::Error::custom("refused"));
         }
-        map.next_value_seed(Rows {
-            ctx: self.ctx,
-            rows: self.rows,
-            stop: self.stop,
-        })?;
+        map.next_value_seed(self.0)?;
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Rows {
-            ctx: self.ctx,
-            rows: self.rows,
-            stop: self.stop,
-        }
-        .visit_seq(seq)
+        self.0.visit_seq(seq)
     }
 }
 
@@ -722,11 +709,11 @@ fn read_json(ctx: &Ctx<'_>, path: &Path) -> Result<u64, String> {
     let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
     let mut rows = 0;
     let mut stop = None;
-    let result = JsonFile {
+    let result = JsonFile(Rows {
         ctx,
         rows: &mut rows,
         stop: &mut stop,
-    }
+    })
     .deserialize(&mut de);
     match (result, stop) {
         (_, Some(reason)) => Err(reason),
