@@ -236,7 +236,10 @@ pub(crate) struct Clean<'a>(pub(crate) &'a str);
 /// True for the characters [`Clean`] escapes.
 pub(crate) fn is_unsafe(c: char) -> bool {
     (c.is_control() && c != '\t')
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 impl fmt::Display for Clean<'_> {
@@ -617,5 +620,22 @@ mod tests {
         let source = std::error::Error::source(&err).expect("a source");
         assert!(source.downcast_ref::<std::io::Error>().is_some());
         assert_eq!(source.to_string(), "reset\x1b[2J");
+    }
+
+    #[test]
+    fn clean_escapes_every_bidi_mark_the_cli_escapes() {
+        // U+061C ARABIC LETTER MARK, U+200E/U+200F, the embeddings and overrides, the isolates.
+        for c in [
+            '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(is_unsafe(c), "{c:?}");
+            assert_eq!(
+                Clean(&format!("a{c}b")).to_string(),
+                format!("a\\u{{{:x}}}b", u32::from(c))
+            );
+        }
+        assert_eq!(Clean("x\u{61c}y").to_string(), "x\\u{61c}y");
+        assert!(!is_unsafe('\u{0627}'), "an Arabic letter is shown as it is");
+        assert!(!is_unsafe('\t'));
     }
 }

@@ -1,4 +1,4 @@
-//! The emulator's collections (feature `writer`): the schemas it knows, by database and name,
+//! The emulator's collections: the schemas it knows, by database and name,
 //! and the `data` of a REST v2 `collections/describe` reply for each, in the Milvus 2.5/2.6
 //! shape of collections-describe.md §3–§4.
 

@@ -1,4 +1,4 @@
-//! The emulator's file reader (feature `writer`): what a Milvus 2.5/2.6 server does with the
+//! The emulator's file reader: what a Milvus 2.5/2.6 server does with the
 //! files an import lists, done on a local directory, the emulator's "bucket".
 //!
 //! Two steps, as on the server:
@@ -364,6 +364,28 @@ fn parse_float(text: &str, single: bool) -> Result<f64, String> {
     Ok(x)
 }
 
+/// [`parse_int`] of a JSON number's text, the text written only when it is refused.
+fn int_number(n: &serde_json::Number, bits: u32) -> Result<i64, String> {
+    let limit = 1i128 << (bits - 1);
+    match n
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+    {
+        Some(i) if -limit <= i && i < limit => Ok(i as i64),
+        _ => parse_int(&n.to_string(), bits),
+    }
+}
+
+/// [`parse_float`] of a JSON number's text, the text written only when it is refused (a
+/// number's text reads back as the number's `f64`).
+fn float_number(n: &serde_json::Number, single: bool) -> Result<f64, String> {
+    match n.as_f64() {
+        Some(x) if !(single && x.is_finite() && x.abs() > f32::MAX as f64) => Ok(x),
+        _ => parse_float(&n.to_string(), single),
+    }
+}
+
 fn check_finite(x: f64) -> Result<(), String> {
     if x.is_finite() {
         Ok(())
@@ -377,14 +399,14 @@ fn check_finite(x: f64) -> Result<(), String> {
 /// An integer element or scalar of `bits` bits.
 fn int_value(f: &FieldSchema, v: &Value, bits: u32) -> Result<i64, String> {
     match v {
-        Value::Number(n) => parse_int(&n.to_string(), bits),
+        Value::Number(n) => int_number(n, bits),
         other => Err(type_error(f, other)),
     }
 }
 
 fn float_value(f: &FieldSchema, v: &Value, single: bool) -> Result<f64, String> {
     match v {
-        Value::Number(n) => parse_float(&n.to_string(), single),
+        Value::Number(n) => float_number(n, single),
         other => Err(type_error(f, other)),
     }
 }
@@ -460,13 +482,11 @@ fn check_value(f: &FieldSchema, v: &Value) -> Result<(), String> {
             items.iter().try_for_each(|item| match (element, item) {
                 (DataType::Bool, Value::Bool(_)) => Ok(()),
                 (DataType::Int8 | DataType::Int16 | DataType::Int32, Value::Number(n)) => {
-                    parse_int(&n.to_string(), 32).map(drop)
+                    int_number(n, 32).map(drop)
                 }
-                (DataType::Int64, Value::Number(n)) => parse_int(&n.to_string(), 64).map(drop),
-                (DataType::Float, Value::Number(n)) => parse_float(&n.to_string(), true).map(drop),
-                (DataType::Double, Value::Number(n)) => {
-                    parse_float(&n.to_string(), false).map(drop)
-                }
+                (DataType::Int64, Value::Number(n)) => int_number(n, 64).map(drop),
+                (DataType::Float, Value::Number(n)) => float_number(n, true).map(drop),
+                (DataType::Double, Value::Number(n)) => float_number(n, false).map(drop),
                 (DataType::VarChar, Value::String(s)) => varchar_length(f, s),
                 (DataType::Text, Value::String(_)) => Ok(()),
                 _ => Err(element_error(item)),
@@ -486,18 +506,7 @@ fn check_value(f: &FieldSchema, v: &Value) -> Result<(), String> {
                 return Err(dim_error(f, dim, items.len() * 8));
             }
             items.iter().try_for_each(|x| match x {
-                Value::Number(n) => {
-                    let text = n.to_string();
-                    match text.parse::<u64>() {
-                        Ok(b) if b <= 255 => Ok(()),
-                        Ok(_) => Err(format!(
-                            "strconv.ParseUint: parsing {text:?}: value out of range"
-                        )),
-                        Err(_) => Err(format!(
-                            "strconv.ParseUint: parsing {text:?}: invalid syntax"
-                        )),
-                    }
-                }
+                Value::Number(n) => byte_number(n),
                 other => Err(type_error(f, other)),
             })
         }
@@ -506,6 +515,22 @@ fn check_value(f: &FieldSchema, v: &Value) -> Result<(), String> {
             Value::Object(map) => check_sparse(map),
             other => Err(type_error(f, other)),
         },
+    }
+}
+
+/// A binary vector's byte (`strconv.ParseUint(text, 0, 8)` of the number's text, the text
+/// written only when it is refused).
+fn byte_number(n: &serde_json::Number) -> Result<(), String> {
+    match n.as_u64() {
+        Some(b) if b <= 255 => Ok(()),
+        Some(_) => Err(format!(
+            "strconv.ParseUint: parsing {:?}: value out of range",
+            n.to_string()
+        )),
+        None => Err(format!(
+            "strconv.ParseUint: parsing {:?}: invalid syntax",
+            n.to_string()
+        )),
     }
 }
 
@@ -577,16 +602,20 @@ fn check_json_row(ctx: &Ctx<'_>, row: &Value) -> Result<(), String> {
         return Err(wrap(format!("value of field '{}' is missed", f.name)));
     }
     if let Some(meta) = meta {
+        let parsed;
         let object = match meta {
             Value::String(s) => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Object(o)) => o,
+                Ok(Value::Object(o)) => {
+                    parsed = o;
+                    &parsed
+                }
                 _ => {
                     return Err(wrap(
                         "illegal value for dynamic field, not a JSON format string",
                     ))
                 }
             },
-            Value::Object(o) => o.clone(),
+            Value::Object(o) => o,
             _ => return Err(wrap("illegal value for dynamic field, not a JSON object")),
         };
         if let Some(key) = object.keys().find(|k| dynamic_keys.contains(&k.as_str())) {
@@ -599,11 +628,7 @@ fn check_json_row(ctx: &Ctx<'_>, row: &Value) -> Result<(), String> {
 // ------------------------------------------------------------------ JSON
 
 /// The top of a JSON file: `{"rows": [...]}` (the key in any case) or a bare list of rows.
-struct JsonFile<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    rows: &'c mut u64,
-    stop: &'c mut Option<String>,
-}
+struct JsonFile<'c, 'a>(Rows<'c, 'a>);
 
 impl<'de> DeserializeSeed<'de> for JsonFile<'_, '_> {
     type Value = ();
@@ -625,27 +650,18 @@ impl<'de> Visitor<'de> for JsonFile<'_, '_> {
             return Ok(()); // `{}`: no rows
         };
         if !key.eq_ignore_ascii_case("rows") {
-            *self.stop = Some(wrap(format!(
+            *self.0.stop = Some(wrap(format!(
                 "invalid JSON format, the root key should be 'rows', but get '{key}'"
             )));
             return Err(de::Error::custom("refused"));
         }
-        map.next_value_seed(Rows {
-            ctx: self.ctx,
-            rows: self.rows,
-            stop: self.stop,
-        })?;
+        map.next_value_seed(self.0)?;
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Rows {
-            ctx: self.ctx,
-            rows: self.rows,
-            stop: self.stop,
-        }
-        .visit_seq(seq)
+        self.0.visit_seq(seq)
     }
 }
 
@@ -693,11 +709,11 @@ fn read_json(ctx: &Ctx<'_>, path: &Path) -> Result<u64, String> {
     let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
     let mut rows = 0;
     let mut stop = None;
-    let result = JsonFile {
+    let result = JsonFile(Rows {
         ctx,
         rows: &mut rows,
         stop: &mut stop,
-    }
+    })
     .deserialize(&mut de);
     match (result, stop) {
         (_, Some(reason)) => Err(reason),
@@ -1233,18 +1249,80 @@ fn check_parquet_batch(ctx: &Ctx<'_>, batch: &RecordBatch) -> Result<(), String>
             }
         }
         if f.data_type == DataType::VarChar {
-            if let Some(strings) = array.as_string_opt::<i32>() {
-                if let Some(s) = strings
-                    .iter()
-                    .flatten()
-                    .find(|s| varchar_length(f, s).is_err())
-                {
-                    return varchar_length(f, s);
-                }
+            check_strings(f, array.as_ref(), 0..array.len())?;
+        }
+        if f.data_type == DataType::Array && f.element_type == Some(DataType::VarChar) {
+            if let Some((values, ranges)) = list_elements(array) {
+                ranges
+                    .into_iter()
+                    .try_for_each(|range| check_strings(f, values, range))?;
             }
         }
     }
     Ok(())
+}
+
+/// `value(i)` of a string array in any of arrow's three layouts (`Utf8`, `LargeUtf8`,
+/// `Utf8View`).
+fn string_values<'a>(array: &'a dyn Array) -> Option<Box<dyn Fn(usize) -> &'a str + 'a>> {
+    if let Some(strings) = array.as_string_opt::<i32>() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    if let Some(strings) = array.as_string_opt::<i64>() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    if let Some(strings) = array.as_string_view_opt() {
+        return Some(Box::new(|i| strings.value(i)));
+    }
+    None
+}
+
+/// The `max_length` check of `f` on the non-null strings at `range` of `array` (nothing when
+/// it holds no strings).
+fn check_strings(
+    f: &FieldSchema,
+    array: &dyn Array,
+    range: std::ops::Range<usize>,
+) -> Result<(), String> {
+    let Some(value) = string_values(array) else {
+        return Ok(());
+    };
+    range
+        .filter(|&i| array.is_valid(i))
+        .try_for_each(|i| varchar_length(f, value(i)))
+}
+
+/// The values of a list array and, for each non-null list, the range of its elements.
+fn list_elements(array: &ArrayRef) -> Option<(&dyn Array, Vec<std::ops::Range<usize>>)> {
+    let valid = |i: usize| !array.is_null(i);
+    if let Some(list) = array.as_list_opt::<i32>() {
+        let offsets = list.value_offsets();
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| offsets[i] as usize..offsets[i + 1] as usize)
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    if let Some(list) = array.as_list_opt::<i64>() {
+        let offsets = list.value_offsets();
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| offsets[i] as usize..offsets[i + 1] as usize)
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    if let Some(list) = array.as_fixed_size_list_opt() {
+        let n = list.value_length() as usize;
+        let ranges = (0..list.len())
+            .filter(|&i| valid(i))
+            .map(|i| {
+                let start = list.value_offset(i) as usize;
+                start..start + n
+            })
+            .collect();
+        return Some((list.values().as_ref(), ranges));
+    }
+    None
 }
 
 /// The length of each non-null list (or binary value) in `array`.
@@ -1521,7 +1599,7 @@ fn longest_string(file: &mut File, descr: &str, rows: u64, size: u64) -> Result<
     for _ in 0..rows {
         reader.read_exact(&mut item).map_err(|e| e.to_string())?;
         let len = if utf32 {
-            let mut s = String::new();
+            let mut len = 0;
             for unit in item.chunks_exact(4) {
                 let bytes = [unit[0], unit[1], unit[2], unit[3]];
                 let code = if big_endian {
@@ -1532,9 +1610,11 @@ fn longest_string(file: &mut File, descr: &str, rows: u64, size: u64) -> Result<
                 if code == 0 {
                     break;
                 }
-                s.push(char::from_u32(code).ok_or("invalid UTF-32 code point")?);
+                len += char::from_u32(code)
+                    .ok_or("invalid UTF-32 code point")?
+                    .len_utf8();
             }
-            s.len()
+            len
         } else {
             item.iter().position(|&b| b == 0).unwrap_or(item.len())
         };
@@ -1716,6 +1796,93 @@ mod tests {
             "strconv.ParseInt: parsing \"300\": value out of range"
         );
         assert!(parse_int("1.5", 64).unwrap_err().contains("invalid syntax"));
+    }
+
+    #[test]
+    fn json_numbers_are_checked_as_their_text_is() {
+        let numbers = json!([
+            0,
+            1,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            32767,
+            32768,
+            -32769,
+            2147483647,
+            2147483648u64,
+            -2147483649i64,
+            i64::MAX,
+            i64::MIN,
+            u64::MAX,
+            0.0,
+            -0.0,
+            1.5,
+            -2.5,
+            1e20,
+            1e-7,
+            3.4e38,
+            3.5e38,
+            -3.5e38,
+            1e308,
+            9007199254740993u64
+        ]);
+        for v in numbers.as_array().unwrap() {
+            let Value::Number(n) = v else { unreachable!() };
+            let text = n.to_string();
+            for bits in [8, 16, 32, 64] {
+                assert_eq!(int_number(n, bits), parse_int(&text, bits), "{text} {bits}");
+            }
+            for single in [true, false] {
+                assert_eq!(
+                    float_number(n, single),
+                    parse_float(&text, single),
+                    "{text}"
+                );
+            }
+            let byte = match text.parse::<u64>() {
+                Ok(b) if b <= 255 => Ok(()),
+                Ok(_) => Err(format!(
+                    "strconv.ParseUint: parsing {text:?}: value out of range"
+                )),
+                Err(_) => Err(format!(
+                    "strconv.ParseUint: parsing {text:?}: invalid syntax"
+                )),
+            };
+            assert_eq!(byte_number(n), byte, "{text}");
+        }
+        assert_eq!(
+            int_number(json!(1.5).as_number().unwrap(), 64).unwrap_err(),
+            "strconv.ParseInt: parsing \"1.5\": invalid syntax"
+        );
+        assert_eq!(
+            float_number(json!(3.5e38).as_number().unwrap(), true).unwrap_err(),
+            "strconv.ParseFloat: parsing \"3.5e+38\": value out of range (bitSize 32)"
+        );
+    }
+
+    #[test]
+    fn longest_string_measures_utf32_as_utf8() {
+        let root = std::env::temp_dir().join(format!("emu-longest-{}", std::process::id()));
+        let mut bytes = Vec::new();
+        for s in ["ab", "é€😀", ""] {
+            let mut units: Vec<u32> = s.chars().map(u32::from).collect();
+            units.resize(3, 0);
+            bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        }
+        std::fs::write(&root, &bytes).unwrap();
+        let longest = longest_string(&mut File::open(&root).unwrap(), "<U3", 3, 12);
+        let bad = {
+            std::fs::write(&root, 0xD800u32.to_le_bytes()).unwrap();
+            longest_string(&mut File::open(&root).unwrap(), "<U1", 1, 4)
+        };
+        let _ = std::fs::remove_file(&root);
+        assert_eq!(longest, Ok("é€😀".len()));
+        assert_eq!(bad.unwrap_err(), "invalid UTF-32 code point");
     }
 
     #[test]

@@ -41,7 +41,7 @@
 //! | list | every job of the request's database (optionally one collection) in one reply; `pageSize`/`currentPage` ignored | pages: `pageSize` 1–100 (96008), `currentPage` ≥ 1 (96009); `count`, `currentPage`, `pageSize` echoed |
 //! | volumes | — (404) | `POST /v2/volumes/create`, `GET /v2/volumes` (paged, by project, `type` filter), `GET`/`DELETE /v2/volumes/{name}`, `POST /v2/volumes/apply` handing out the credentials of the S3 server set by [`volume_store`](EmulatorConfig::volume_store) (prefix `volumes/<name>/`, expiry set by [`volume_credentials_ttl`](EmulatorConfig::volume_credentials_ttl)); unknown volume 96101, name taken 96102, bad name 96103 (the emulator's codes: Zilliz documents none), bad project 96005, region 96001, paging 96008/96009 |
 //! | both | bad JSON or wrong types → 1801, missing `jobId` → 1802, option values must be strings (1801), unknown path or method → plain-text 404, `Idempotency-Key` on create returns the first job's id |
-//! | collections (feature `writer`) | `POST /v2/vectordb/collections/describe` for the collections [configured](EmulatorConfig::collection) or [created](Emulator::create_collection) (2.5/2.6 reply shape; code 100 `can't find collection[database=…][collection=…]` otherwise; database from `dbName`, then `DB-Name`, then `default`) | the same (a Zilliz cluster endpoint's describe) |
+//! | collections | `POST /v2/vectordb/collections/describe` for the collections [configured](EmulatorConfig::collection) or [created](Emulator::create_collection) (2.5/2.6 reply shape; code 100 `can't find collection[database=…][collection=…]` otherwise; database from `dbName`, then `DB-Name`, then `default`) | the same (a Zilliz cluster endpoint's describe) |
 //!
 //! # Job lifecycle
 //!
@@ -77,7 +77,7 @@
 //!
 //! # Reading files
 //!
-//! With feature `writer` and a [data root](EmulatorConfig::data_root) (the emulator's bucket: a
+//! With a [data root](EmulatorConfig::data_root) (the emulator's bucket: a
 //! local directory), the Milvus flavor's `create` treats the files it lists as a Milvus 2.5/2.6
 //! server does:
 //!
@@ -106,9 +106,7 @@
 //! whose files pass. The cloud flavor does not read files (its `objectUrls` name buckets the
 //! emulator does not have).
 
-#[cfg(feature = "writer")]
 mod collections;
-#[cfg(feature = "writer")]
 mod files;
 mod jobs;
 mod server;
@@ -118,7 +116,6 @@ mod volumes;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-#[cfg(feature = "writer")]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,10 +178,8 @@ pub(crate) struct Config {
     /// Cloud flavor: the object store volumes' `apply` hands out.
     pub(crate) volumes: volumes::VolumeSettings,
     /// Collections known from the start: (database, name, schema).
-    #[cfg(feature = "writer")]
     pub(crate) collections: Vec<(String, String, crate::writer::CollectionSchema)>,
     /// The directory imports read their files from.
-    #[cfg(feature = "writer")]
     pub(crate) data_root: Option<PathBuf>,
 }
 
@@ -205,9 +200,7 @@ impl EmulatorConfig {
                 record_bytes_limit: 64 << 20,
                 max_jobs: jobs::MAX_JOBS,
                 volumes: Default::default(),
-                #[cfg(feature = "writer")]
                 collections: Vec::new(),
-                #[cfg(feature = "writer")]
                 data_root: None,
             },
         }
@@ -305,7 +298,7 @@ impl EmulatorConfig {
         self
     }
 
-    /// A collection in database `default` (feature `writer`): `collections/describe` answers
+    /// A collection in database `default`: `collections/describe` answers
     /// with `schema`, and with a [`data_root`](Self::data_root) imports into it are checked
     /// against it. Configuring a name again replaces its schema.
     ///
@@ -326,8 +319,6 @@ impl EmulatorConfig {
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[cfg(feature = "writer")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
     pub fn collection(
         self,
         name: impl Into<String>,
@@ -338,8 +329,6 @@ impl EmulatorConfig {
 
     /// A collection in database `db` (which this adds, like [`database`](Self::database));
     /// see [`collection`](Self::collection).
-    #[cfg(feature = "writer")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
     pub fn collection_in(
         mut self,
         db: impl Into<String>,
@@ -357,13 +346,11 @@ impl EmulatorConfig {
         self
     }
 
-    /// Milvus: the emulator's bucket, a local directory (feature `writer`). With it, `create`
+    /// Milvus: the emulator's bucket, a local directory. With it, `create`
     /// checks the files it lists the way Milvus 2.5/2.6 does, instead of accepting any path;
     /// see [the module docs](self#reading-files). Paths in `files` are relative to it (an
     /// absolute path inside it is accepted too). For an S3 server used in tests, its
     /// filesystem root joined with the bucket name is such a directory.
-    #[cfg(feature = "writer")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
     pub fn data_root(mut self, path: impl Into<PathBuf>) -> Self {
         self.inner.data_root = Some(path.into());
         self
@@ -398,16 +385,13 @@ impl fmt::Debug for EmulatorConfig {
             .field("record_bytes_limit", &c.record_bytes_limit)
             .field("max_jobs", &c.max_jobs)
             .field("volumes", &c.volumes);
-        #[cfg(feature = "writer")]
-        {
-            let names: Vec<String> = c
-                .collections
-                .iter()
-                .map(|(db, name, _)| format!("{db}.{name}"))
-                .collect();
-            f.field("collections", &names)
-                .field("data_root", &c.data_root);
-        }
+        let names: Vec<String> = c
+            .collections
+            .iter()
+            .map(|(db, name, _)| format!("{db}.{name}"))
+            .collect();
+        f.field("collections", &names)
+            .field("data_root", &c.data_root);
         f.finish()
     }
 }
@@ -601,12 +585,10 @@ impl Emulator {
         })
     }
 
-    /// Creates collection `name` in database `default` (feature `writer`), as a test would
+    /// Creates collection `name` in database `default`, as a test would
     /// with pymilvus before importing: `collections/describe` then answers with `schema`, and
     /// imports into it are checked against it when there is a
     /// [`data_root`](EmulatorConfig::data_root). Creating it again replaces its schema.
-    #[cfg(feature = "writer")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
     pub fn create_collection(
         &self,
         name: impl Into<String>,
@@ -618,8 +600,6 @@ impl Emulator {
 
     /// Creates collection `name` in database `db`, creating the database if needed; see
     /// [`create_collection`](Self::create_collection).
-    #[cfg(feature = "writer")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "writer")))]
     pub fn create_collection_in(
         &self,
         db: impl Into<String>,

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::service::{Incoming, Reply, Service};
+use super::service::{lock, Incoming, Reply, Service};
 
 /// Longest request head accepted (request line and headers); also the most trailer bytes.
 const MAX_HEAD: usize = 64 << 10;
@@ -182,12 +182,7 @@ impl Server {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
-        let entries = std::mem::take(
-            &mut *self
-                .connections
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        let entries = std::mem::take(&mut *lock(&self.connections));
         for entry in entries {
             let _ = entry.handle.join();
         }
@@ -217,7 +212,7 @@ fn evict_oldest(list: &[Entry]) -> bool {
             .compare_exchange(WAITING, EVICTED, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            let stream = slot.stream.lock().unwrap_or_else(|p| p.into_inner());
+            let stream = lock(&slot.stream);
             if let Some(stream) = stream.as_ref() {
                 let _ = stream.shutdown(Shutdown::Both);
             }
@@ -247,7 +242,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, connections: Arc<Mute
             thread::sleep(Duration::from_millis(20));
             continue;
         };
-        let mut list = connections.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = lock(&connections);
         list.retain(|e| !e.handle.is_finished());
         let open = list.iter().filter(|e| !e.slot.evicted()).count();
         let handle = stream.try_clone();
@@ -321,11 +316,7 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.release();
         // Close the slot's handle too: the socket closes when the last one does.
-        self.slot
-            .stream
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        lock(&self.slot.stream).take();
     }
 }
 
@@ -397,8 +388,7 @@ impl Connection {
                 headers: head.headers,
                 body,
             };
-            let reply = self.shared.service.handle(&request);
-            drop(request);
+            let reply = self.shared.service.handle(request);
             self.release();
             let keep_alive = head.keep_alive && !self.shared.stopping();
             let trace = trace.fetch_add(1, Ordering::Relaxed);
@@ -464,13 +454,7 @@ impl Connection {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(true);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_retry(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -605,13 +589,7 @@ impl Connection {
             match self.stream.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => drained += n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_retry(&e) => {}
                 Err(_) => break,
             }
         }
@@ -671,18 +649,21 @@ impl Connection {
             match self.stream.write(bytes) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => bytes = &bytes[n..],
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_retry(&e) => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(())
     }
+}
+
+/// Whether a read or write that failed with `e` is tried again: a socket timeout (the caller
+/// checks its own deadline) or a signal.
+fn is_retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
 
 /// Whether the reply to `method` carries its body (not for `HEAD`).

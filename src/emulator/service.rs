@@ -8,9 +8,7 @@ use std::sync::Mutex;
 use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
-#[cfg(feature = "writer")]
 use super::collections::Collections;
-#[cfg(feature = "writer")]
 use super::files;
 use super::jobs::{Jobs, NewJob, Stage};
 use super::{Config, Flavor, RecordedRequest, Timing};
@@ -45,7 +43,7 @@ impl Reply {
         }
     }
 
-    fn ok(data: Value) -> Reply {
+    pub(crate) fn ok(data: Value) -> Reply {
         Reply::json(200, json!({"code": 0, "data": data}))
     }
 
@@ -64,7 +62,7 @@ impl Reply {
     }
 
     /// A business error: HTTP 200 with a `code` and `message`, as Milvus sends them.
-    fn error(code: i64, message: impl Into<String>) -> Reply {
+    pub(crate) fn error(code: i64, message: impl Into<String>) -> Reply {
         Reply::json(200, json!({"code": code, "message": message.into()}))
     }
 
@@ -217,10 +215,8 @@ pub(crate) struct Service {
     /// in at run time).
     databases: Mutex<Vec<String>>,
     /// The collections describe answers for and imports are checked against.
-    #[cfg(feature = "writer")]
     collections: Mutex<Collections>,
     /// The "bucket" imports read files from.
-    #[cfg(feature = "writer")]
     root: Option<files::Root>,
 }
 
@@ -263,7 +259,6 @@ struct Records {
 /// Where the import-job endpoints live.
 const IMPORT_PREFIX: &str = "/v2/vectordb/jobs/import/";
 /// The collection describe endpoint.
-#[cfg(feature = "writer")]
 const DESCRIBE_COLLECTION: &str = "/v2/vectordb/collections/describe";
 
 #[derive(Clone, Copy, PartialEq)]
@@ -273,35 +268,30 @@ enum Route {
     List,
     Commit,
     Abort,
-    #[cfg(feature = "writer")]
     DescribeCollection,
 }
 
 /// Locks `mutex`, shrugging off a panic of another holder (the data stays consistent: every
 /// change is a single assignment or push).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Service {
-    pub(crate) fn new(config: Config) -> Self {
+    /// The service for `config`; its databases and collections move into the service (the
+    /// only place they are read from then on).
+    pub(crate) fn new(mut config: Config) -> Self {
         let mut jobs = Jobs::new(config.flavor, config.timing, config.rows_per_file);
         jobs.set_max_jobs(config.max_jobs);
-        #[cfg(feature = "writer")]
-        let collections = {
-            let mut collections = Collections::new();
-            for (db, name, schema) in &config.collections {
-                collections.insert(db, name, schema.clone());
-            }
-            collections
-        };
+        let mut collections = Collections::new();
+        for (db, name, schema) in std::mem::take(&mut config.collections) {
+            collections.insert(&db, &name, schema);
+        }
         Service {
-            databases: Mutex::new(config.databases.clone()),
-            #[cfg(feature = "writer")]
+            databases: Mutex::new(std::mem::take(&mut config.databases)),
             collections: Mutex::new(collections),
-            #[cfg(feature = "writer")]
             root: config.data_root.as_deref().map(files::Root::new),
             config,
             jobs: Mutex::new(jobs),
@@ -315,7 +305,6 @@ impl Service {
     }
 
     /// Adds (or replaces) collection `name` in database `db`, creating the database if needed.
-    #[cfg(feature = "writer")]
     pub(crate) fn create_collection(
         &self,
         db: &str,
@@ -334,32 +323,40 @@ impl Service {
     /// Records `request` for [`Emulator::requests`](super::Emulator::requests): at most
     /// `record_body_limit` bytes of its body (unparsed: it is parsed when asked for), and at
     /// most `record_limit` requests and about `record_bytes_limit` bytes in all, the oldest
-    /// forgotten first.
-    fn record(&self, request: &Incoming) {
+    /// forgotten first. The record takes the request's headers and body.
+    fn record(&self, request: Incoming) {
         let config = &self.config;
         if config.record_limit == 0 {
             return;
         }
-        let cut = request.body.len() > config.record_body_limit;
-        let body = &request.body[..request.body.len().min(config.record_body_limit)];
-        let head_bytes: usize = request
-            .headers
+        let Incoming {
+            method,
+            path,
+            mut headers,
+            mut body,
+            ..
+        } = request;
+        let cut = body.len() > config.record_body_limit;
+        body.truncate(config.record_body_limit);
+        // The body may be the connection's read buffer, larger than what it holds: a record
+        // keeps only what it counts.
+        body.shrink_to_fit();
+        let head_bytes: usize = headers
             .iter()
             .map(|(name, value)| 48 + name.as_str().len() + value.len())
             .sum();
-        let bytes = 256 + request.method.len() + request.path.len() + head_bytes + body.len();
+        let bytes = 256 + method.len() + path.len() + head_bytes + body.len();
         if bytes > config.record_bytes_limit {
             return;
         }
-        let mut headers = request.headers.clone();
         if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
             value.set_sensitive(true);
         }
         let recorded = Recorded {
-            method: request.method.clone(),
-            path: request.path.clone(),
+            method,
+            path,
             headers,
-            body: body.to_vec(),
+            body,
             cut,
             bytes,
         };
@@ -406,15 +403,19 @@ impl Service {
             });
         }
         match path {
-            #[cfg(feature = "writer")]
             DESCRIBE_COLLECTION => Some(Route::DescribeCollection),
             _ => None,
         }
     }
 
-    /// Answers one request.
-    pub(crate) fn handle(&self, request: &Incoming) -> Reply {
+    /// Answers one request, then records it (before the reply is written).
+    pub(crate) fn handle(&self, request: Incoming) -> Reply {
+        let reply = self.answer(&request);
         self.record(request);
+        reply
+    }
+
+    fn answer(&self, request: &Incoming) -> Reply {
         if request.method == "OPTIONS" {
             return Reply::preflight();
         }
@@ -441,7 +442,6 @@ impl Service {
             (flavor, Route::Describe) => self.describe(flavor, &body),
             (flavor, Route::Commit) => self.commit(flavor, &body),
             (flavor, Route::Abort) => self.abort(flavor, &body),
-            #[cfg(feature = "writer")]
             (_, Route::DescribeCollection) => self.describe_collection(&body, &request.headers),
         };
         result.unwrap_or_else(|reply| reply)
@@ -599,8 +599,7 @@ impl Service {
     /// With a data root, what the server does with an import's files: the proxy's refusals
     /// (unknown collection, code 100; file types, code 2100) as the create's reply, then the
     /// pre-import's reading — a failure reason for the job, or each group's true size.
-    /// Without one (or without feature `writer`), nothing.
-    #[cfg(feature = "writer")]
+    /// Without one, nothing.
     fn read_files(
         &self,
         db: &str,
@@ -628,22 +627,10 @@ impl Service {
         })
     }
 
-    #[cfg(not(feature = "writer"))]
-    fn read_files(
-        &self,
-        _db: &str,
-        _collection: &str,
-        _groups: &[Vec<String>],
-        _options: &BTreeMap<String, String>,
-    ) -> Result<(Option<String>, Option<Vec<super::jobs::GroupSize>>), Reply> {
-        Ok((None, None))
-    }
-
     /// `POST /v2/vectordb/collections/describe`: the collection's schema in the Milvus 2.5/2.6
     /// shape, or code 100. As on Milvus, the database is the body's `dbName`, else the
     /// `DB-Name` header, else `default`; and a collection without an index is described with
     /// code 0 and the index lookup's error in `message`.
-    #[cfg(feature = "writer")]
     fn describe_collection(
         &self,
         map: &Map<String, Value>,
@@ -998,7 +985,42 @@ fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::base64_decode;
+    use super::{base64_decode, Incoming, Service};
+
+    #[test]
+    fn a_request_is_recorded_after_its_answer_with_its_headers_and_cut_body() {
+        let service = Service::new(
+            super::super::EmulatorConfig::milvus()
+                .record_body_limit(4)
+                .inner,
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, "Bearer t".parse().unwrap());
+        headers.insert("db-name", "d".parse().unwrap());
+        let mut body = Vec::with_capacity(1 << 16);
+        body.extend_from_slice(br#"{"collectionName":"c"}"#);
+        let reply = service.handle(Incoming {
+            method: "POST".into(),
+            path: "/v2/vectordb/jobs/import/list".into(),
+            query: String::new(),
+            headers,
+            body,
+        });
+        assert_eq!(reply.status, 200);
+        let recorded = service.requests();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].method, "POST");
+        assert_eq!(recorded[0].path, "/v2/vectordb/jobs/import/list");
+        assert_eq!(recorded[0].body, br#"{"co"#);
+        assert_eq!(recorded[0].headers["db-name"], "d");
+        assert!(recorded[0].headers[http::header::AUTHORIZATION].is_sensitive());
+        let records = super::lock(&service.requests);
+        let kept = records.list[0].body.capacity();
+        assert!(
+            kept < 64,
+            "the record keeps what it counts, not the read buffer: {kept}"
+        );
+    }
 
     #[test]
     fn base64_decodes_basic_credentials() {

@@ -154,32 +154,15 @@ pub(crate) fn is_volume_path(path: &str) -> bool {
     path == PREFIX || path.starts_with("/v2/volumes/")
 }
 
-fn ok(data: Value) -> Reply {
-    json_reply(json!({"code": 0, "data": data}))
-}
-
-fn error(code: i64, message: impl Into<String>) -> Reply {
-    json_reply(json!({"code": code, "message": message.into()}))
-}
-
-fn json_reply(body: Value) -> Reply {
-    Reply {
-        status: 200,
-        content_type: "application/json; charset=utf-8",
-        headers: &[],
-        body: body.to_string().into_bytes(),
-    }
-}
-
 /// A JSON object body, or the binding error.
 fn bind(body: &[u8]) -> Result<Map<String, Value>, Reply> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(error(
+        Ok(_) => Err(Reply::error(
             BAD_FORMAT,
             "can only accept json format request, the body must be a JSON object",
         )),
-        Err(e) => Err(error(
+        Err(e) => Err(Reply::error(
             BAD_FORMAT,
             format!("can only accept json format request, error: {e}"),
         )),
@@ -191,7 +174,7 @@ fn field(map: &Map<String, Value>, key: &str) -> Result<String, Reply> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(error(
+        Some(_) => Err(Reply::error(
             BAD_FORMAT,
             format!("can only accept json format request, error: {key} must be a string"),
         )),
@@ -242,7 +225,7 @@ fn check_name(name: &str) -> Result<(), Reply> {
     if valid {
         Ok(())
     } else {
-        Err(error(
+        Err(Reply::error(
             INVALID_VOLUME_NAME,
             format!(
                 "Invalid volumeName {name:?}. A volume name has 1 to 64 letters, digits, \
@@ -282,7 +265,7 @@ impl Volumes {
 
     fn get(&self, name: &str) -> Result<&Volume, Reply> {
         self.volumes.get(name).ok_or_else(|| {
-            error(
+            Reply::error(
                 VOLUME_NOT_FOUND,
                 format!("Volume {name} not found. Please use the ListVolumes API to obtain your volumes."),
             )
@@ -297,7 +280,7 @@ impl Volumes {
             "" | "MANAGED" => "MANAGED".to_string(),
             "EXTERNAL" => "EXTERNAL".to_string(),
             other => {
-                return Err(error(
+                return Err(Reply::error(
                     INVALID_PARAMETER,
                     format!("invalid parameter: type {other:?} is neither MANAGED nor EXTERNAL"),
                 ))
@@ -306,31 +289,31 @@ impl Volumes {
         let integration = Some(field(body, "storageIntegrationId")?).filter(|s| !s.is_empty());
         let path = Some(field(body, "path")?).filter(|s| !s.is_empty());
         if project.is_empty() {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_PROJECT,
                 "Invalid projectId. The projectId should be like proj-xxxxxxxx.",
             ));
         }
         if region.is_empty() {
-            return Err(error(INVALID_REGION, "Invalid RegionId."));
+            return Err(Reply::error(INVALID_REGION, "Invalid RegionId."));
         }
         check_name(&name)?;
         if kind == "EXTERNAL" {
             if integration.is_none() || path.is_none() {
-                return Err(error(
+                return Err(Reply::error(
                     INVALID_PARAMETER,
                     "invalid parameter: an EXTERNAL volume needs storageIntegrationId and path",
                 ));
             }
             if path.as_deref().is_some_and(|p| !p.ends_with('/')) {
-                return Err(error(
+                return Err(Reply::error(
                     INVALID_PARAMETER,
                     "invalid parameter: path must end with '/'",
                 ));
             }
         }
         if self.volumes.contains_key(&name) {
-            return Err(error(
+            return Err(Reply::error(
                 VOLUME_EXISTS,
                 format!("Volume {name} already exists."),
             ));
@@ -346,7 +329,7 @@ impl Volumes {
                 created: SystemTime::now(),
             },
         );
-        Ok(ok(json!({ "volumeName": name })))
+        Ok(Reply::ok(json!({ "volumeName": name })))
     }
 
     fn list(&self, query: &str) -> Result<Reply, Reply> {
@@ -354,7 +337,7 @@ impl Volumes {
         let param = |key: &str| params.get(key).map(String::as_str).unwrap_or("");
         let project = param("projectId");
         if project.is_empty() {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_PROJECT,
                 "Invalid projectId. The projectId should be like proj-xxxxxxxx.",
             ));
@@ -365,13 +348,13 @@ impl Volumes {
         };
         let page_size = number("pageSize", 10).filter(|n| (1..=100).contains(n));
         let Some(page_size) = page_size else {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_PAGE_SIZE,
                 "The parameter value for pageSize should be between 1 and 100.",
             ));
         };
         let Some(current_page) = number("currentPage", 1).filter(|n| *n >= 1) else {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_CURRENT_PAGE,
                 "The parameter currentPage should have a value between 1 and the maximum value \
                  of Int.",
@@ -392,7 +375,7 @@ impl Volumes {
             .take(page_size as usize)
             .cloned()
             .collect();
-        Ok(ok(json!({
+        Ok(Reply::ok(json!({
             "count": all.len(),
             "currentPage": current_page,
             "pageSize": page_size,
@@ -402,13 +385,13 @@ impl Volumes {
 
     fn describe(&self, name: &str) -> Result<Reply, Reply> {
         let volume = self.get(name)?;
-        Ok(ok(record(name, volume)))
+        Ok(Reply::ok(record(name, volume)))
     }
 
     fn delete(&mut self, name: &str) -> Result<Reply, Reply> {
         self.get(name)?;
         self.volumes.remove(name);
-        Ok(ok(json!({ "volumeName": name })))
+        Ok(Reply::ok(json!({ "volumeName": name })))
     }
 
     fn apply(
@@ -419,20 +402,20 @@ impl Volumes {
         let name = field(body, "volumeName")?;
         let path = field(body, "path")?;
         if name.is_empty() {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_PARAMETER,
                 "invalid parameter: volumeName is required",
             ));
         }
         self.get(&name)?;
         if path.starts_with('/') || path.split('/').any(|s| s == "..") || path.contains('\\') {
-            return Err(error(
+            return Err(Reply::error(
                 INVALID_PARAMETER,
                 format!("invalid parameter: path {path:?} must be relative to the volume root"),
             ));
         }
         let expire = SystemTime::now() + settings.ttl;
-        Ok(ok(json!({
+        Ok(Reply::ok(json!({
             "volumeName": name,
             "volumePrefix": format!("volumes/{name}/"),
             "endpoint": settings.endpoint,

@@ -858,6 +858,120 @@ fn schema_mismatches_fail_the_job() {
     );
 }
 
+/// A Parquet file of `columns` (built with arrow directly: the writer never writes a string
+/// over `max_length`, nor large or view strings), saved as `name` in `root`.
+fn arrow_parquet(
+    root: &TempDir,
+    name: &str,
+    columns: Vec<(&str, arrow_array::ArrayRef)>,
+) -> String {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).unwrap();
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    root.file(name, bytes)
+}
+
+#[test]
+fn parquet_strings_over_max_length_fail_the_job_in_every_string_layout() {
+    use std::sync::Arc;
+
+    use arrow_array::builder::{ListBuilder, StringBuilder};
+    use arrow_array::types::Float32Type;
+    use arrow_array::{
+        ArrayRef, Int64Array, LargeStringArray, ListArray, StringArray, StringViewArray,
+    };
+
+    let root = TempDir::created("emulator-files");
+    let schema = small_schema();
+    let tagged = CollectionSchema::new()
+        .field(FieldSchema::new("id", DataType::Int64).primary_key(true))
+        .field(
+            FieldSchema::new("tags", DataType::Array)
+                .element_type(DataType::VarChar)
+                .max_capacity(4)
+                .max_length(8),
+        )
+        .field(FieldSchema::new("vec", DataType::FloatVector).dim(4));
+    let (emulator, api) = start(root.path(), &[("c", &schema), ("tagged", &tagged)]);
+    let ids = || Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef;
+    let vectors = || {
+        let vector = Some(vec![Some(0.0), Some(1.0), Some(2.0), Some(3.0)]);
+        Arc::new(ListArray::from_iter_primitive::<Float32Type, _, _>(vec![
+            vector.clone(),
+            vector,
+        ])) as ArrayRef
+    };
+    let long = "x".repeat(17);
+    let titles: [(&str, ArrayRef); 3] = [
+        (
+            "utf8.parquet",
+            Arc::new(StringArray::from(vec!["t", &long])),
+        ),
+        (
+            "large.parquet",
+            Arc::new(LargeStringArray::from(vec!["t", &long])),
+        ),
+        (
+            "view.parquet",
+            Arc::new(StringViewArray::from(vec!["t", &long])),
+        ),
+    ];
+    for (name, title) in titles {
+        let file = arrow_parquet(
+            &root,
+            name,
+            vec![("id", ids()), ("title", title), ("vec", vectors())],
+        );
+        assert_eq!(
+            failure(&emulator, &api, "c", &[&file]),
+            "value length(17) for field title exceeds max_length(16)",
+            "{name}"
+        );
+    }
+    // Within the limit, each layout imports.
+    let fits: [(&str, ArrayRef); 2] = [
+        (
+            "large_ok.parquet",
+            Arc::new(LargeStringArray::from(vec!["t", "x"])),
+        ),
+        (
+            "view_ok.parquet",
+            Arc::new(StringViewArray::from(vec!["t", "x"])),
+        ),
+    ];
+    for (name, title) in fits {
+        let file = arrow_parquet(
+            &root,
+            name,
+            vec![("id", ids()), ("title", title), ("vec", vectors())],
+        );
+        let (progress, raw) = import(&emulator, &api, BulkImportRequest::new("c").files([[file]]));
+        assert_eq!(progress.state, ImportJobState::Completed, "{raw}");
+        assert_eq!(progress.imported_rows, Some(2), "{raw}");
+    }
+
+    // An array element over the field's max_length (8 bytes), in the second row.
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    tags.append_value([Some("a"), Some("b")]);
+    tags.append_value([Some("c"), Some("x".repeat(9).as_str())]);
+    let file = arrow_parquet(
+        &root,
+        "tags.parquet",
+        vec![
+            ("id", ids()),
+            ("tags", Arc::new(tags.finish()) as ArrayRef),
+            ("vec", vectors()),
+        ],
+    );
+    assert_eq!(
+        failure(&emulator, &api, "tagged", &[&file]),
+        "value length(9) for field tags exceeds max_length(8)"
+    );
+}
+
 #[test]
 fn columns_outside_the_schema_need_a_dynamic_field() {
     let root = TempDir::created("emulator-files");
