@@ -31,12 +31,14 @@ impl TempDir {
     }
 
     /// The path of `name` in this directory (which need not exist).
+    #[cfg(feature = "ureq")]
     pub fn join(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 
     /// Writes `bytes` to `name` (relative; this directory and parent directories created) and
     /// returns its whole path.
+    #[cfg(feature = "ureq")]
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
         let path = self.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).expect("create a temp dir");
@@ -67,7 +69,7 @@ impl Drop for TempDir {
 
 /// Every file under `dir`, relative to it with `/` separators, sorted (nothing when `dir` does
 /// not exist).
-#[cfg(feature = "writer")]
+#[cfg(all(feature = "writer", feature = "ureq"))]
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
